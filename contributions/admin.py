@@ -1,0 +1,1 @@
+"""admin for the contributions app."""

@@ -1,0 +1,34 @@
+"""API plumbing shared by every app: pagination and error shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
+from rest_framework import exceptions, pagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Pagination(pagination.PageNumberPagination):
+    """``{count, next, previous, results}``, 24 a page; a page past the end is a 404 saying so."""
+
+    page_size = 24
+    max_page_size = 24
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus Django's validation and out-of-range errors as 400s, never 500s."""
+    if isinstance(exc, DjangoValidationError):
+        detail: Any = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, DataError | OverflowError):
+        exc = exceptions.ValidationError(
+            detail={"detail": "A value is too large or malformed for storage; send a smaller one."}
+        )
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        exc = exceptions.NotAuthenticated(
+            detail="Sign in first: send 'Authorization: Token <token>' or use a session."
+        )
+    return drf_exception_handler(exc, context)

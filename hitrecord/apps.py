@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HitrecordConfig(AppConfig):
+    name = "hitrecord"
+    verbose_name = "hitrecord plumbing"

@@ -1,0 +1,1 @@
+"""api for the payouts app."""

@@ -1,0 +1,1 @@
+"""tasks for the payouts app."""

@@ -1,0 +1,1 @@
+"""Data and invariants; see DESIGN.md for this app's room."""

@@ -1,0 +1,1 @@
+"""selectors for the projects app."""

@@ -1,0 +1,12 @@
+// Small progressive helpers; every page works without this file.
+(function () {
+  "use strict";
+  // Confirm destructive actions marked with data-confirm.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  });
+})();

@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from tests.accounts.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _float_trap() -> Iterator[None]:
+    """No float may touch a Decimal anywhere near money or shares."""
+    context = decimal.getcontext()
+    before = context.traps[decimal.FloatOperation]
+    context.traps[decimal.FloatOperation] = True
+    yield
+    context.traps[decimal.FloatOperation] = before
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def user_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def staff_client(staff) -> Client:
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+# --- a real `celery worker` process (tests marked `worker`) -------------------------------
+
+WORKER_BROKER_DEFAULT = "redis://127.0.0.1:6379/13"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """Start a real ``celery worker`` on the Redis broker, reading this test's database, and
+    send tasks to it instead of running them in-process."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.db import connection
+
+    from hitrecord.celery import app
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs a database it can share: run with DATABASE_URL")
+    broker = os.environ.get("CELERY_BROKER_URL") or WORKER_BROKER_DEFAULT
+    db = connection.settings_dict
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "DJANGO_SETTINGS_MODULE": "hitrecord.settings",
+        "DJANGO_DEBUG": "1",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "CELERY_BROKER_URL": broker,
+        "HITRECORD_DATA_DIR": str(settings.MEDIA_ROOT.parent),
+    }
+    root = Path(__file__).resolve().parents[1]
+    log = (Path(settings.MEDIA_ROOT).parent / f"worker-{os.getpid()}.log").open("w+")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "hitrecord",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    previous = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = broker
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            log.seek(0)
+            if "ready." in log.read():
+                break
+            if process.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"celery worker exited early:\n{log.read()}")
+            time.sleep(0.2)
+        else:
+            log.seek(0)
+            pytest.fail(f"celery worker did not start:\n{log.read()}")
+        yield process
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = previous
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+    """Poll until ``predicate()`` is truthy; returns its value or fails after ``timeout``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"gave up after {timeout}s waiting for {predicate}")
+
+
+# --- a real browser (tests marked `browser`) ----------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    import os
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run does it)")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by
+    # the test itself around it are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: (
+            page.csp_violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    yield page
+    context.close()
+
+
+def browser_login(page, user, password: str = "correct-horse-battery") -> None:
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()

@@ -1,0 +1,29 @@
+"""Test settings: the same as every mode, plus what makes tests fast and self-contained."""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_DEBUG", "1")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+
+from hitrecord.settings.base import *  # noqa: E402, F403
+from hitrecord.settings.base import MEDIA_IN_S3, STORAGES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run in-process in tests, whatever CELERY_BROKER_URL says; the tests marked
+# `worker` start a real `celery worker` process and switch this off for themselves.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+
+# Media made by the tests lives in a throw-away folder, never in var/.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="hitrecord-test-media-"))
+if not MEDIA_IN_S3:
+    STORAGES = {
+        **STORAGES,
+        "default": {
+            **STORAGES["default"],
+            "OPTIONS": {"location": MEDIA_ROOT, "base_url": "/media/"},
+        },
+    }
