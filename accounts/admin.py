@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts import services
 from accounts.models import AuditEntry, Notification, User
 
 
@@ -13,9 +15,26 @@ from accounts.models import AuditEntry, Notification, User
 class UserAdmin(DjangoUserAdmin[User]):
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
-        ("Profile", {"fields": ("bio", "mediums", "avatar", "is_anonymised")}),
+        ("Profile", {"fields": ("bio", "mediums", "avatar", "avatar_thumbnail", "is_anonymised")}),
     )
+    readonly_fields = ("avatar", "avatar_thumbnail", "is_anonymised")
     list_display = ("username", "email", "is_staff", "is_anonymised", "date_joined")
+    list_filter = (*DjangoUserAdmin.list_filter, "is_anonymised")
+    actions = ["anonymise"]
+
+    @admin.action(description="Delete (anonymise) the selected accounts")
+    def anonymise(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        staff = cast(User, request.user)
+        count = 0
+        for person in queryset.filter(is_anonymised=False).exclude(pk=staff.pk):
+            services.user_anonymise(user=person, by=staff)
+            count += 1
+        self.message_user(
+            request,
+            f"Anonymised {count} account{'s' if count != 1 else ''}; "
+            "their contributions stay in lineage as “former member”.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(AuditEntry)

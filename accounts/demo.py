@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import colorsys
+import hashlib
+import io
 from typing import Any
 
+from django.core.files.base import ContentFile
+from PIL import Image, ImageDraw, ImageFont
+
+from accounts import services
 from accounts.models import User
 
 DEMO_PASSWORD = "hitrecord-demo"  # noqa: S105 - printed by `make run` on purpose
@@ -79,6 +86,8 @@ def seed(world: dict[str, Any]) -> None:
                 is_staff=staff,
                 is_superuser=staff,
             )
+        if not user.avatar:
+            services.user_avatar_set(user=user, avatar=drawn_avatar(first, last, key=username))
         people[username] = user
     world["people"] = people
     world["sign_ins"] = [
@@ -86,3 +95,19 @@ def seed(world: dict[str, Any]) -> None:
         ("director", DEMO_PASSWORD, "director"),
         ("mira", DEMO_PASSWORD, "artist"),
     ]
+
+
+def drawn_avatar(first: str, last: str, *, key: str, size: int = 256) -> ContentFile[bytes]:
+    """A PNG of the person's initials on a coloured circle; the colour follows ``key``, so
+    the same person always gets the same picture."""
+    hue = int(hashlib.sha256(key.encode()).hexdigest()[:4], 16) / 0xFFFF
+    red, green, blue = (round(c * 255) for c in colorsys.hls_to_rgb(hue, 0.42, 0.55))
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((0, 0, size - 1, size - 1), fill=(red, green, blue, 255))
+    initials = (first[:1] + last[:1]).upper() or "?"
+    font = ImageFont.load_default(size=size * 0.42)
+    draw.text((size / 2, size / 2), initials, fill=(255, 255, 255, 255), font=font, anchor="mm")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return ContentFile(buffer.getvalue(), name=f"{key}.png")

@@ -13,3 +13,10 @@ def notification_list(*, user: User) -> QuerySet[Notification]:
 
 def notification_unread_count(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def person_by_username(*, username: str) -> User | None:
+    """The active, not anonymised person with this username (any case), or None."""
+    return User.objects.filter(
+        username__iexact=username, is_active=True, is_anonymised=False
+    ).first()

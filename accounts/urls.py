@@ -8,13 +8,15 @@ app_name = "accounts"
 urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("u/<str:username>/", views.profile, name="profile"),
+    path("me/profile/", views.profile_edit, name="profile-edit"),
+    path("me/delete/", views.account_delete, name="account-delete"),
     path("me/notifications/", views.notifications, name="notifications"),
     path("me/notifications/read/", views.notifications_read, name="notifications-read"),
 ]
 
 # Django's own sign-in, sign-out and password reset views, under their usual names.
 auth_urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path(

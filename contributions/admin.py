@@ -1,1 +1,76 @@
-"""admin for the contributions app."""
+"""Staff moderation: take contributions down and hide comments, both audited through services."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.models import User
+from contributions import services
+from contributions.models import Comment, Contribution, Source
+
+
+class SourceInline(admin.TabularInline[Source, Contribution]):
+    model = Source
+    fk_name = "contribution"
+    fields = ("source", "weight", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Contribution)
+class ContributionAdmin(admin.ModelAdmin[Contribution]):
+    list_display = ("title", "project", "author", "kind", "status", "withdrawn", "removed", "created_at")
+    list_filter = ("kind", "status", "withdrawn", "removed")
+    search_fields = ("title", "author__username", "project__title")
+    list_select_related = ("project", "author")
+    date_hierarchy = "created_at"
+    inlines = [SourceInline]
+    actions = ["take_down"]
+    readonly_fields = [f.name for f in Contribution._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Take down (rights complaint): remove media, keep in lineage")
+    def take_down(self, request: HttpRequest, queryset: QuerySet[Contribution]) -> None:
+        reason = request.POST.get("reason") or "Taken down after a rights complaint."
+        count = 0
+        for contribution in queryset.filter(removed=False):
+            services.contribution_take_down(
+                contribution=contribution, by=cast(User, request.user), reason=reason
+            )
+            count += 1
+        self.message_user(request, f"Took down {count} contribution(s).", messages.SUCCESS)
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin[Comment]):
+    list_display = ("contribution", "author", "created_at", "hidden")
+    list_filter = ("hidden",)
+    search_fields = ("body", "author__username")
+    list_select_related = ("contribution", "author")
+    actions = ["hide"]
+    readonly_fields = ("contribution", "author", "body", "hidden", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Hide the selected comments")
+    def hide(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        for comment in queryset.filter(hidden=False):
+            services.comment_hide(comment=comment, by=cast(User, request.user))
+        self.message_user(request, "Hidden.", messages.SUCCESS)

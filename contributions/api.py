@@ -1,1 +1,369 @@
-"""api for the contributions app."""
+"""The contributions API: browse, submit (multipart or JSON), withdraw, delete, lineage,
+feedback, and presigned direct uploads in the S3 mode."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, permissions, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.models import User
+from contributions import lineage as lineage_queries
+from contributions import selectors, services, uploads
+from contributions.models import Comment, Contribution
+from projects.models import Call, Project
+
+DB_INT_MAX = 2**63 - 1
+
+
+class AuthorSerializer(serializers.Serializer[User]):
+    id = serializers.IntegerField()
+    username = serializers.SerializerMethodField()
+
+    def get_username(self, user: User) -> str:
+        return user.username if not user.is_anonymised else "former member"
+
+
+class SourceOutSerializer(serializers.Serializer[Any]):
+    contribution = serializers.IntegerField(source="source_id")
+    title = serializers.CharField(source="source.title")
+    weight = serializers.DecimalField(max_digits=6, decimal_places=3)
+
+
+class ContributionSerializer(serializers.ModelSerializer[Contribution]):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    author = AuthorSerializer(read_only=True)
+    sources = SourceOutSerializer(source="source_links", many=True, read_only=True)
+    remix_count = serializers.SerializerMethodField()
+    file_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = Contribution
+        fields = [
+            "id", "url", "project", "author", "title", "description", "kind", "status",
+            "rejection_reason", "withdrawn", "removed", "call", "text", "text_html", "file_url",
+            "thumbnail_url", "detected_type", "size_bytes", "sha256", "width", "height",
+            "duration_ms", "sources", "remix_count", "terms_version", "terms_accepted_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_remix_count(self, obj: Contribution) -> int:
+        count = getattr(obj, "remix_count", None)
+        return count if count is not None else obj.remix_links.count()
+
+    def get_file_url(self, obj: Contribution) -> str | None:
+        return obj.file.url if obj.file else None
+
+    def get_thumbnail_url(self, obj: Contribution) -> str | None:
+        return obj.thumbnail.url if obj.thumbnail else None
+
+
+class ContributionListSerializer(ContributionSerializer):
+    """The list shape: no text body, no sources (they live on the detail)."""
+
+    class Meta(ContributionSerializer.Meta):
+        fields = [f for f in ContributionSerializer.Meta.fields if f not in {"text", "sources"}]
+        read_only_fields = fields
+
+
+class SourceInSerializer(serializers.Serializer[Any]):
+    contribution = serializers.IntegerField(min_value=1, max_value=DB_INT_MAX)
+    weight = serializers.DecimalField(
+        max_digits=6, decimal_places=3, required=False, min_value=None, max_value=None,
+        help_text="How much of this source was used, in (0, 10], relative to the other "
+        "sources; default 1.",
+    )
+
+
+class SourcesField(serializers.ListField):
+    """A list of ``{contribution, weight?}``; in multipart, the same list as a JSON string."""
+
+    child = SourceInSerializer()
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, list) and len(data) == 1 and isinstance(data[0], str):
+            data = data[0]
+        if isinstance(data, str):
+            try:
+                data = json.loads(data) if data.strip() else []
+            except ValueError:
+                raise serializers.ValidationError(
+                    'Send sources as JSON, e.g. [{"contribution": 12, "weight": "1.5"}].'
+                ) from None
+        return super().to_internal_value(data)
+
+
+class ContributionCreateSerializer(serializers.Serializer[Any]):
+    project = serializers.SlugField(help_text="The project's slug.")
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=Contribution.Kind.choices)
+    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    file = serializers.FileField(required=False, allow_empty_file=True)
+    upload_key = serializers.CharField(
+        required=False, allow_blank=True, max_length=300,
+        help_text="S3 mode: the key returned by /api/contributions/uploads/ after the "
+        "browser posted the file there.",
+    )
+    call = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=DB_INT_MAX)
+    sources = SourcesField(required=False)
+    terms_accepted = serializers.BooleanField(
+        help_text="Must be true: others may remix the work on the platform and a project may "
+        "use it in its product, paid by the payout rule."
+    )
+
+
+def _viewer(request: Request) -> User:
+    return cast(User, request.user)
+
+
+class ContributionListCreate(generics.ListAPIView[Contribution]):
+    """Browse contributions, or submit one (members of the project)."""
+
+    serializer_class = ContributionListSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("project", str, description="A project's slug."),
+            OpenApiParameter("author", int, description="A user id."),
+            OpenApiParameter("kind", str, enum=Contribution.Kind.values),
+            OpenApiParameter("needs_remix", bool, description="Only work never remixed."),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Contribution]:
+        params = self.request.query_params
+        project_id = None
+        if params.get("project"):
+            project = Project.objects.filter(slug=params["project"]).only("pk").first()
+            if project is None:
+                raise serializers.ValidationError({"project": "No project has that slug."})
+            project_id = project.pk
+        author = params.get("author")
+        if author and (not author.isdigit() or int(author) > DB_INT_MAX):
+            raise serializers.ValidationError({"author": "author must be a user id."})
+        kind = params.get("kind") or None
+        if kind and kind not in Contribution.Kind.values:
+            raise serializers.ValidationError(
+                {"kind": f"kind must be one of {', '.join(Contribution.Kind.values)}."}
+            )
+        needs = (params.get("needs_remix") or "").lower()
+        if needs not in {"", "0", "1", "true", "false"}:
+            raise serializers.ValidationError({"needs_remix": "needs_remix is true or false."})
+        return selectors.contribution_list(
+            project_id=project_id,
+            author_id=int(author) if author else None,
+            kind=kind,
+            needs_remix=needs in {"1", "true"},
+        )
+
+    @extend_schema(
+        request={
+            "multipart/form-data": ContributionCreateSerializer,
+            "application/json": ContributionCreateSerializer,
+        },
+        responses={201: ContributionSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        if not request.user.is_authenticated:
+            self.permission_denied(request)
+        data = ContributionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        project = Project.objects.filter(slug=values["project"]).first()
+        if project is None:
+            raise serializers.ValidationError({"project": "No project has that slug."})
+        call = None
+        if values.get("call"):
+            call = Call.objects.filter(pk=values["call"]).first()
+            if call is None:
+                raise serializers.ValidationError({"call": "No call has that id."})
+        sources = [
+            services.SourceSpec(
+                contribution_id=item["contribution"],
+                weight=services.parse_weight(item.get("weight")),
+            )
+            for item in values.get("sources") or []
+        ]
+        contribution = services.contribution_submit(
+            user=_viewer(request),
+            project=project,
+            title=values["title"],
+            kind=values["kind"],
+            description=values.get("description", ""),
+            text=values.get("text", ""),
+            file=values.get("file"),
+            upload_key=values.get("upload_key", ""),
+            call=call,
+            sources=sources,
+            terms_accepted=values["terms_accepted"],
+        )
+        detail = selectors.contribution_detail(contribution.pk)
+        return Response(ContributionSerializer(detail).data, status=status.HTTP_201_CREATED)
+
+
+def _contribution_or_404(pk: int) -> Contribution:
+    if pk > DB_INT_MAX:
+        raise serializers.ValidationError({"id": "That id is too large."})
+    return get_object_or_404(Contribution.objects.select_related("author", "project"), pk=pk)
+
+
+class ContributionDetail(APIView):
+    """One contribution; its author may delete it while nothing uses it."""
+
+    @extend_schema(responses={200: ContributionSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        if pk > DB_INT_MAX:
+            raise serializers.ValidationError({"id": "That id is too large."})
+        return Response(ContributionSerializer(selectors.contribution_detail(pk)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        contribution = _contribution_or_404(pk)
+        services.contribution_delete(contribution=contribution, by=_viewer(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ContributionWithdraw(APIView):
+    """Its author hides it from browsing; it stays in lineage and payouts."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: ContributionSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        contribution = _contribution_or_404(pk)
+        services.contribution_withdraw(contribution=contribution, by=_viewer(request))
+        return Response(ContributionSerializer(selectors.contribution_detail(pk)).data)
+
+
+class LineageNodeSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    author = serializers.DictField(child=serializers.CharField())
+    depth = serializers.IntegerField()
+    withdrawn = serializers.BooleanField()
+    removed = serializers.BooleanField()
+
+
+def _node_json(node: lineage_queries.LineageNode) -> dict[str, Any]:
+    return {
+        "id": node.id,
+        "title": node.title,
+        "author": {"id": node.author_id, "username": node.author_username},
+        "depth": node.depth,
+        "withdrawn": node.withdrawn,
+        "removed": node.removed,
+    }
+
+
+class ContributionLineage(APIView):
+    """Ancestors and descendants with their shortest depth. Throttled: it can be expensive."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "lineage"
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Lineage",
+                {
+                    "ancestors": LineageNodeSerializer(many=True),
+                    "descendants": LineageNodeSerializer(many=True),
+                },
+            )
+        }
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        contribution = _contribution_or_404(pk)
+        return Response(
+            {
+                "ancestors": [_node_json(n) for n in lineage_queries.ancestors(contribution.pk)],
+                "descendants": [_node_json(n) for n in lineage_queries.descendants(contribution.pk)],
+            }
+        )
+
+
+class CommentSerializer(serializers.ModelSerializer[Comment]):
+    author = AuthorSerializer(read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "body", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class ContributionComments(generics.ListAPIView[Comment]):
+    """Feedback: anyone reads, signed-in people write."""
+
+    serializer_class = CommentSerializer
+
+    def get_queryset(self) -> QuerySet[Comment]:
+        return selectors.comment_list(contribution_id=_contribution_or_404(self.kwargs["pk"]).pk)
+
+    @extend_schema(request=CommentSerializer, responses={201: CommentSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        if not request.user.is_authenticated:
+            self.permission_denied(request)
+        contribution = _contribution_or_404(pk)
+        data = CommentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = services.comment_create(
+            contribution=contribution, author=_viewer(request), body=data.validated_data["body"]
+        )
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class DirectUploadSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=[k for k in Contribution.Kind.values if k != "text"])
+
+
+class DirectUpload(APIView):
+    """S3 mode: a presigned POST so the browser sends a large file straight to the store;
+    then submit the contribution with the returned ``upload_key``, and the server checks
+    the file where it arrived."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=DirectUploadSerializer,
+        responses={
+            201: inline_serializer(
+                "PresignedPost",
+                {
+                    "url": serializers.CharField(),
+                    "fields": serializers.DictField(child=serializers.CharField()),
+                    "upload_key": serializers.CharField(),
+                    "max_bytes": serializers.IntegerField(),
+                },
+            )
+        },
+    )
+    def post(self, request: Request) -> Response:
+        if not settings.MEDIA_IN_S3:
+            return Response(
+                {"detail": "Direct uploads need the S3 store; send the file with the contribution."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        data = DirectUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(
+            uploads.presigned_post(kind=data.validated_data["kind"]), status=status.HTTP_201_CREATED
+        )
+
+

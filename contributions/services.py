@@ -1,1 +1,405 @@
-"""services for the contributions app."""
+"""Every write about contributions: submitting, processing, remix links, withdrawing,
+deleting, taking down, and feedback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from accounts.models import Notification, User
+from accounts.services import audit_record, notify
+from contributions.models import WEIGHT_DEFAULT, Comment, Contribution, Source
+from contributions.uploads import UPLOAD_PREFIX
+from hitrecord.errors import ConflictError
+from hitrecord.markdown import render_markdown
+from hitrecord.media import (
+    MediaInfo,
+    MediaRejected,
+    audio_thumbnail,
+    check_media,
+    generated_name,
+    image_thumbnail,
+    video_poster,
+)
+from projects.models import Call, Membership, Project
+
+logger = logging.getLogger(__name__)
+
+WEIGHT_MAX = Decimal(10)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One requested source of a remix: which contribution, and how much of it was used."""
+
+    contribution_id: int
+    weight: Decimal = WEIGHT_DEFAULT
+
+
+def parse_weight(raw: Any) -> Decimal:
+    """A link weight from user input: a decimal in (0, 10] with at most 3 places."""
+    if isinstance(raw, float):
+        raw = repr(raw)
+    try:
+        weight = Decimal(str(raw).strip()) if raw not in (None, "") else WEIGHT_DEFAULT
+    except InvalidOperation:
+        raise ValidationError({"sources": f"A weight must be a number; got {raw!r}."}) from None
+    if not weight.is_finite() or weight <= 0 or weight > WEIGHT_MAX:
+        raise ValidationError({"sources": "A weight must be more than 0 and at most 10."})
+    if weight != weight.quantize(Decimal("0.001")):
+        raise ValidationError({"sources": "A weight may have at most 3 decimal places."})
+    return weight
+
+
+def _require_member(*, user: User, project: Project) -> None:
+    if project.is_archived:
+        raise PermissionDenied("This project is archived: it takes no new contributions.")
+    if not Membership.objects.filter(project=project, user=user).exists():
+        raise PermissionDenied("Join the project first: only members contribute.")
+
+
+def _resolve_sources(specs: Sequence[SourceSpec]) -> list[tuple[Contribution, Decimal]]:
+    ids = [spec.contribution_id for spec in specs]
+    if len(set(ids)) != len(ids):
+        raise ValidationError({"sources": "Each source may appear only once."})
+    if len(ids) > 50:
+        raise ValidationError({"sources": "A remix may have at most 50 sources."})
+    found = Contribution.objects.select_related("author").in_bulk(ids)
+    resolved: list[tuple[Contribution, Decimal]] = []
+    for spec in specs:
+        source = found.get(spec.contribution_id)
+        if source is None:
+            raise ValidationError({"sources": f"Contribution {spec.contribution_id} does not exist."})
+        if source.removed or source.withdrawn or source.status != Contribution.Status.READY:
+            state = "withdrawn" if source.withdrawn else "removed" if source.removed else "not ready"
+            raise ValidationError(
+                {"sources": f"Contribution {source.pk} is {state}; only ready work can be remixed."}
+            )
+        resolved.append((source, spec.weight))
+    return resolved
+
+
+def _validate_fields(*, title: str, kind: str, text: str, file: Any) -> None:
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = "Give the contribution a title."
+    elif len(title) > 200:
+        errors["title"] = "Keep the title under 200 characters."
+    if kind not in Contribution.Kind.values:
+        errors["kind"] = f"Kind must be one of {', '.join(Contribution.Kind.values)}."
+    elif kind == Contribution.Kind.TEXT:
+        if not text.strip():
+            errors["text"] = "Write the text of your contribution."
+        elif len(text) > 100_000:
+            errors["text"] = "Texts may be at most 100,000 characters."
+        if file:
+            errors["file"] = "A text contribution has no file; choose image, audio or video."
+    elif not file:
+        errors["file"] = f"Attach the {kind} file."
+    if errors:
+        raise ValidationError(errors)
+
+
+def contribution_submit(
+    *,
+    user: User,
+    project: Project,
+    title: str,
+    kind: str,
+    description: str = "",
+    text: str = "",
+    file: File[Any] | IO[bytes] | None = None,
+    upload_key: str = "",
+    call: Call | None = None,
+    sources: Sequence[SourceSpec] = (),
+    terms_accepted: bool = False,
+) -> Contribution:
+    """Create a contribution by a member of ``project``.
+
+    Media is checked from its bytes before anything is stored, so a refused file leaves no
+    row and no stored file behind. ``upload_key`` names a file the browser already put in
+    the S3 store with a presigned POST; it is checked the same way and deleted if refused.
+    Text is ready at once; media is ``processing`` until its task has made the thumbnail.
+    Sources are fixed here for ever; their authors are notified. Atomic.
+    """
+    _require_member(user=user, project=project)
+    if not terms_accepted:
+        raise ValidationError({"terms": "Accept the contributor terms to share your work."})
+    if not upload_key:
+        return _submit(
+            user=user, project=project, title=title, kind=kind, description=description,
+            text=text, file=file, call=call, sources=sources,
+        )
+    incoming = _incoming_file(upload_key)
+    try:
+        return _submit(
+            user=user, project=project, title=title, kind=kind, description=description,
+            text=text, file=incoming, call=call, sources=sources,
+        )
+    finally:
+        # Stored under its generated name, or refused: either way the incoming copy goes.
+        incoming.close()
+        default_storage.delete(upload_key)
+
+
+def _submit(
+    *,
+    user: User,
+    project: Project,
+    title: str,
+    kind: str,
+    description: str,
+    text: str,
+    file: File[Any] | IO[bytes] | None,
+    call: Call | None,
+    sources: Sequence[SourceSpec],
+) -> Contribution:
+    _validate_fields(title=title, kind=kind, text=text, file=file)
+    if len(description) > 5000:
+        raise ValidationError({"description": "Keep the description under 5,000 characters."})
+    if call is not None and call.project_id != project.pk:
+        raise ValidationError({"call": "That call belongs to another project."})
+    if call is not None and not call.is_open:
+        raise ValidationError({"call": "That call is closed."})
+    resolved = _resolve_sources(sources)
+
+    info: MediaInfo | None = None
+    if file is not None:
+        try:
+            info = check_media(file, kind=kind)
+        except MediaRejected as exc:
+            raise ValidationError({"file": exc.message}) from exc
+
+    contribution = Contribution(
+        project=project,
+        author=user,
+        call=call,
+        title=title.strip(),
+        description=description,
+        kind=kind,
+        terms_version=settings.CONTRIBUTOR_TERMS_VERSION,
+        terms_accepted_at=timezone.now(),
+    )
+    try:
+        with transaction.atomic():
+            if info is None:
+                contribution.text = text
+                contribution.text_html = render_markdown(text)
+                contribution.status = Contribution.Status.READY
+            else:
+                _fill_metadata(contribution, info)
+                contribution.status = Contribution.Status.PROCESSING
+                content = file if isinstance(file, File) else File(file)
+                content.seek(0)
+                contribution.file.save(generated_name(info.extension), content, save=False)
+            contribution.save()
+            Source.objects.bulk_create(
+                Source(contribution=contribution, source=source, weight=weight)
+                for source, weight in resolved
+            )
+            _notify_remixed(contribution, [source for source, _ in resolved])
+            if info is not None:
+                from contributions.tasks import contribution_process
+
+                transaction.on_commit(lambda: contribution_process.delay(contribution.pk))
+    except Exception:
+        # Nothing stays behind when the row was not written.
+        if contribution.file and contribution.file.name:
+            contribution.file.storage.delete(contribution.file.name)
+        raise
+    return contribution
+
+
+def _incoming_file(upload_key: str) -> File[Any]:
+    if not upload_key.startswith(UPLOAD_PREFIX) or ".." in upload_key:
+        raise ValidationError({"upload_key": "That upload key was not issued by this site."})
+    if not default_storage.exists(upload_key):
+        raise ValidationError(
+            {"upload_key": "No uploaded file under that key: upload it first, then submit."}
+        )
+    return default_storage.open(upload_key, "rb")
+
+
+def _fill_metadata(contribution: Contribution, info: MediaInfo) -> None:
+    contribution.size_bytes = info.size_bytes
+    contribution.sha256 = info.sha256
+    contribution.detected_type = info.content_type
+    contribution.width = info.width
+    contribution.height = info.height
+    contribution.duration_ms = info.duration_ms
+
+
+def _notify_remixed(remix: Contribution, sources: list[Contribution]) -> None:
+    told: set[int] = set()
+    for source in sources:
+        if source.author_id == remix.author_id or source.author_id in told:
+            continue
+        told.add(source.author_id)
+        notify(
+            recipient=source.author,
+            kind=Notification.Kind.REMIXED,
+            message=f"{remix.author.username} remixed your “{source.title}” into “{remix.title}”.",
+            url=remix.get_absolute_url(),
+        )
+
+
+def contribution_process(*, contribution_id: int) -> Contribution | None:
+    """Check a media contribution's stored file, read its metadata and make its thumbnail
+    (a poster frame for video). Idempotent: a contribution that is no longer processing is
+    left alone, so running it twice or after a worker died is harmless. Ends ready, or
+    rejected with the reason (and the stored file deleted)."""
+    with transaction.atomic():
+        contribution = (
+            Contribution.objects.select_for_update()
+            .filter(pk=contribution_id, status=Contribution.Status.PROCESSING)
+            .first()
+        )
+        if contribution is None:
+            return None
+        try:
+            with contribution.file.open("rb") as stored:
+                info = check_media(stored, kind=contribution.kind)
+                stored.seek(0)
+                if info.kind == "image":
+                    thumbnail = image_thumbnail(stored)
+                elif info.kind == "video":
+                    thumbnail = video_poster(stored)
+                else:
+                    thumbnail = audio_thumbnail(info, title=contribution.title)
+        except MediaRejected as exc:
+            contribution.file.delete(save=False)
+            contribution.status = Contribution.Status.REJECTED
+            contribution.rejection_reason = exc.message
+            contribution.save(update_fields=["file", "status", "rejection_reason", "updated_at"])
+            return contribution
+        _fill_metadata(contribution, info)
+        contribution.thumbnail.save(thumbnail.name or generated_name(".jpg"), thumbnail, save=False)
+        contribution.status = Contribution.Status.READY
+        contribution.save()
+    return contribution
+
+
+def contribution_reject(*, contribution_id: int, reason: str) -> None:
+    """Mark a contribution rejected when processing failed for good (retries ran out)."""
+    Contribution.objects.filter(pk=contribution_id, status=Contribution.Status.PROCESSING).update(
+        status=Contribution.Status.REJECTED, rejection_reason=reason[:500], updated_at=timezone.now()
+    )
+
+
+def contribution_withdraw(*, contribution: Contribution, by: User) -> Contribution:
+    """The author hides their contribution from browsing. It stays in every lineage picture
+    (marked withdrawn) and in every payout. Idempotent; audited."""
+    if contribution.author_id != by.pk:
+        raise PermissionDenied("Only its author can withdraw a contribution.")
+    if contribution.withdrawn:
+        return contribution
+    with transaction.atomic():
+        contribution.withdrawn = True
+        contribution.withdrawn_at = timezone.now()
+        contribution.save(update_fields=["withdrawn", "withdrawn_at", "updated_at"])
+        audit_record(actor=by, action="contribution.withdraw", target=contribution)
+    return contribution
+
+
+def contribution_delete(*, contribution: Contribution, by: User) -> None:
+    """Delete a contribution outright, only while nothing uses it (no remix has it as a
+    source, no locked cut holds it); otherwise ConflictError saying to withdraw. Its files
+    go once the row is gone. Audited."""
+    if contribution.author_id != by.pk:
+        raise PermissionDenied("Only its author can delete a contribution.")
+    if contribution.remix_links.exists():
+        raise ConflictError(
+            "Other work is built from this contribution, so it stays in the lineage: "
+            "withdraw it instead."
+        )
+    names = [f.name for f in (contribution.file, contribution.thumbnail) if f and f.name]
+    storage = contribution.file.storage
+    try:
+        with transaction.atomic():
+            audit_record(
+                actor=by,
+                action="contribution.delete",
+                target=contribution,
+                details={"title": contribution.title, "project": contribution.project_id},
+            )
+            contribution.delete()
+    except ProtectedError:
+        raise ConflictError(
+            "This contribution is used (by a remix or a locked cut), so it stays: "
+            "withdraw it instead."
+        ) from None
+    for name in names:
+        transaction.on_commit(lambda name=name: storage.delete(name))
+
+
+def contribution_take_down(*, contribution: Contribution, by: User, reason: str) -> Contribution:
+    """Staff take a contribution down (a rights complaint): its media is removed, its node
+    stays in the lineage as "removed" and its credit still counts. Audited; the author is told."""
+    if not by.is_staff:
+        raise PermissionDenied("Only staff can take a contribution down.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the contribution is taken down."})
+    with transaction.atomic():
+        names = [f.name for f in (contribution.file, contribution.thumbnail) if f and f.name]
+        storage = contribution.file.storage
+        contribution.removed = True
+        contribution.removed_at = timezone.now()
+        contribution.removed_reason = reason.strip()[:500]
+        contribution.file = ""  # type: ignore[assignment]
+        contribution.thumbnail = ""  # type: ignore[assignment]
+        contribution.text = ""
+        contribution.text_html = ""
+        contribution.save()
+        audit_record(
+            actor=by, action="contribution.take_down", target=contribution, details={"reason": reason}
+        )
+        notify(
+            recipient=contribution.author,
+            kind=Notification.Kind.MODERATION,
+            message=f"Your “{contribution.title}” was taken down: {reason.strip()[:300]}",
+            url=contribution.get_absolute_url(),
+        )
+        for name in names:
+            transaction.on_commit(lambda name=name: storage.delete(name))
+    return contribution
+
+
+def comment_create(*, contribution: Contribution, author: User, body: str) -> Comment:
+    """Leave feedback on a contribution (signed-in people; not on removed work)."""
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write something before posting."})
+    if len(body) > 5000:
+        raise ValidationError({"body": "Keep feedback under 5,000 characters."})
+    if contribution.removed:
+        raise PermissionDenied("This contribution was taken down; it takes no feedback.")
+    return Comment.objects.create(contribution=contribution, author=author, body=body)
+
+
+def comment_hide(*, comment: Comment, by: User, reason: str = "") -> Comment:
+    """Staff hide a comment from everyone. Idempotent; audited."""
+    if not by.is_staff:
+        raise PermissionDenied("Only staff can hide comments.")
+    if comment.hidden:
+        return comment
+    with transaction.atomic():
+        comment.hidden = True
+        comment.save(update_fields=["hidden"])
+        audit_record(
+            actor=by,
+            action="comment.hide",
+            target=comment,
+            details={"contribution": comment.contribution_id, "reason": reason},
+        )
+    return comment

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
-from rest_framework import exceptions, pagination
+from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from hitrecord.errors import ConflictError
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "That clashes with the current state."
+    default_code = "conflict"
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -20,7 +29,11 @@ class Pagination(pagination.PageNumberPagination):
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus Django's validation and out-of-range errors as 400s, never 500s."""
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, ConflictError):
+        exc = Conflict(detail=exc.message)
+    elif isinstance(exc, DjangoPermissionDenied) and str(exc):
+        exc = exceptions.PermissionDenied(detail=str(exc))
+    elif isinstance(exc, DjangoValidationError):
         detail: Any = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, DataError | OverflowError):

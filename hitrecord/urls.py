@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls import auth_urlpatterns
@@ -13,6 +12,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("accounts.api_urls")),
+    path("api/", include("projects.api_urls")),
+    path("api/", include("contributions.api_urls")),
     path("", include("accounts.urls")),
     path("", include(auth_urlpatterns)),
     path("", include("projects.urls")),
@@ -23,5 +24,5 @@ urlpatterns = [
 if not settings.MEDIA_IN_S3:
     # Local media (the embedded mode): served by Django with its real type and nosniff.
     urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+        re_path(r"^media/(?P<path>.+)$", views.media, name="media"),
     ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import posixpath
+from pathlib import Path
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
@@ -52,3 +55,35 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "down", **status}, status=200 if healthy else 503
     )
+
+
+# The only types media is ever served as; anything else is a download, never a page.
+MEDIA_TYPES = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
+    ".gif": "image/gif", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".oga": "audio/ogg",
+    ".opus": "audio/ogg", ".wav": "audio/wav", ".flac": "audio/flac", ".mp4": "video/mp4",
+    ".m4v": "video/mp4", ".webm": "video/webm",
+}
+
+
+@require_GET
+def media(request: HttpRequest, path: str) -> FileResponse:
+    """Local media (the embedded mode), served with its real type from the allowlist,
+    ``nosniff``, and a sandboxing CSP, so an uploaded file can never run as a page."""
+    normalized = posixpath.normpath(path).lstrip("/")
+    if normalized.startswith("..") or "\\" in normalized:
+        raise Http404("No such file.")
+    root = Path(settings.MEDIA_ROOT).resolve()
+    full = (root / normalized).resolve()
+    if root not in full.parents or not full.is_file():
+        raise Http404("No such file.")
+    content_type = MEDIA_TYPES.get(full.suffix.lower())
+    response = FileResponse(
+        full.open("rb"),
+        content_type=content_type or "application/octet-stream",
+        as_attachment=content_type is None,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

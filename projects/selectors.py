@@ -1,1 +1,328 @@
-"""selectors for the projects app."""
+"""Reads about projects that pages and the API share, shaped for batch loading.
+
+Every list here costs a fixed number of queries whatever its length: counts are
+subqueries, directors come in one prefetch. The permission helpers
+(``project_for_director`` and friends) are the one place that decides who may change a
+project; views and API views fetch through them and never call ``.objects.get()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Medium, User
+from projects.models import Call, Membership, Project
+
+# The largest id a database integer column holds; anything above cannot name a row.
+MAX_ID = 2**63 - 1
+ORDERINGS = ("newest", "active")
+ACTIVE_WINDOW = timedelta(days=30)
+# Columns a card needs; the list page loads nothing else.
+CARD_FIELDS = ("id", "slug", "title", "mediums", "status", "cover_thumbnail", "created_at")
+USER_FIELDS = ("id", "username", "first_name", "last_name", "is_anonymised")
+
+VERSION_KEY = "projects:version"
+
+
+# --- the "projects changed" version that keys cached fragments --------------------------
+
+
+def projects_version() -> str:
+    """A cheap token that changes whenever a project, a membership or a call changes
+    (services bump it on commit). Cached fragments of project lists include it in their key."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = str(timezone.now().timestamp())
+        cache.add(VERSION_KEY, version, None)
+        version = cache.get(VERSION_KEY, version)
+    return str(version)
+
+
+# --- building blocks ----------------------------------------------------------------------
+
+
+def _count(queryset: QuerySet[Any]) -> Coalesce:
+    """A correlated ``COUNT(*)`` over ``queryset`` (already filtered on ``project=OuterRef``)."""
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values("project").annotate(n=Count("pk")).values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def _directors_prefetch() -> Prefetch[Any, Any, Any]:
+    return Prefetch(
+        "memberships",
+        queryset=Membership.objects.filter(role=Membership.Role.DIRECTOR)
+        .select_related("user")
+        .only("id", "project_id", "role", "joined_at", *(f"user__{f}" for f in USER_FIELDS))
+        .order_by("joined_at", "pk"),
+        to_attr="director_memberships",
+    )
+
+
+def with_counts(queryset: QuerySet[Project]) -> QuerySet[Project]:
+    """Annotate ``member_count`` and ``open_call_count`` and prefetch the directors
+    (``project.director_memberships``): what a card or the API shows, in two queries."""
+    return queryset.annotate(
+        member_count=_count(Membership.objects.filter(project=OuterRef("pk"))),
+        open_call_count=_count(Call.objects.filter(project=OuterRef("pk"), is_open=True)),
+    ).prefetch_related(_directors_prefetch())
+
+
+def _has_medium(medium: str) -> Q:
+    # ``mediums`` holds at most the four mediums, each once (the services normalise it), so
+    # looking at each position works on every database; JSON ``contains`` does not on SQLite.
+    query = Q()
+    for index in range(len(Medium.values)):
+        query |= Q(**{f"mediums__{index}": medium})
+    return query
+
+
+# --- lists --------------------------------------------------------------------------------
+
+
+def project_list(
+    *,
+    search: str = "",
+    medium: str = "",
+    status: str = "",
+    has_calls: bool | None = None,
+    good_first: bool | None = None,
+    ordering: str = "newest",
+    lean: bool = False,
+) -> QuerySet[Project]:
+    """Projects matching the filters (each optional), with counts and directors.
+
+    ``search`` matches every word in the title or the brief; ``ordering`` is ``newest`` or
+    ``active`` (most ready, non-withdrawn contributions in the last 30 days). ``lean`` loads
+    only the columns a card shows. The caller validates the values (see ``forms`` and
+    ``api``); an unknown ordering raises ``ValueError``.
+    """
+    if ordering not in ORDERINGS:
+        raise ValueError(f"unknown ordering {ordering!r}")
+    queryset = Project.objects.all()
+    for word in search.split():
+        queryset = queryset.filter(Q(title__icontains=word) | Q(brief__icontains=word))
+    if medium:
+        queryset = queryset.filter(_has_medium(medium))
+    if status:
+        queryset = queryset.filter(status=status)
+    open_calls = Call.objects.filter(project=OuterRef("pk"), is_open=True)
+    if has_calls is not None:
+        queryset = queryset.filter(Exists(open_calls) if has_calls else ~Exists(open_calls))
+    if good_first is not None:
+        good = open_calls.filter(good_first=True)
+        queryset = queryset.filter(Exists(good) if good_first else ~Exists(good))
+    if lean:
+        queryset = queryset.only(*CARD_FIELDS)
+    queryset = with_counts(queryset)
+    if ordering == "active":
+        since = timezone.now() - ACTIVE_WINDOW
+        # Contributions live in the app to the left; the reverse relation is reached by
+        # name so this module imports nothing from there.
+        queryset = queryset.annotate(
+            recent_contributions=Count(
+                "contributions",
+                filter=Q(
+                    contributions__status="ready",
+                    contributions__withdrawn=False,
+                    contributions__created_at__gte=since,
+                ),
+            )
+        ).order_by("-recent_contributions", "-created_at", "-pk")
+    else:
+        queryset = queryset.order_by("-created_at", "-pk")
+    return queryset
+
+
+def projects_in_progress(*, limit: int = 8) -> list[Project]:
+    """Open and in-production projects, newest first, for the home page."""
+    queryset = Project.objects.filter(
+        status__in=[Project.Status.OPEN, Project.Status.IN_PRODUCTION]
+    ).only(*CARD_FIELDS)
+    return list(with_counts(queryset).order_by("-created_at", "-pk")[:limit])
+
+
+def open_call_list(*, mediums: list[str] | None = None, limit: int = 60) -> list[Call]:
+    """Open calls of projects that are not archived, newest first, with their project
+    (slug and title only); restricted to ``mediums`` when given."""
+    queryset = (
+        Call.objects.filter(is_open=True)
+        .exclude(project__status=Project.Status.ARCHIVED)
+        .select_related("project")
+        .only(
+            "id",
+            "title",
+            "description",
+            "medium",
+            "good_first",
+            "is_open",
+            "created_at",
+            "project__id",
+            "project__slug",
+            "project__title",
+            "project__status",
+        )
+        .order_by("-created_at", "-pk")
+    )
+    if mediums is not None:
+        queryset = queryset.filter(medium__in=mediums)
+    return list(queryset[:limit])
+
+
+def calls_by_medium(calls: list[Call]) -> list[tuple[str, str, list[Call]]]:
+    """``(medium, label, calls)`` in the fixed medium order, good first calls first, mediums
+    without calls left out."""
+    groups: list[tuple[str, str, list[Call]]] = []
+    for value, label in Medium.choices:
+        members = [call for call in calls if call.medium == value]
+        members.sort(key=lambda call: not call.good_first)  # stable: newest stay first
+        if members:
+            groups.append((value, str(label), members))
+    return groups
+
+
+def call_list(*, project: Project) -> list[Call]:
+    """All of a project's calls, open ones first, newest first within each."""
+    return list(project.calls.order_by("-is_open", "-created_at", "-pk"))
+
+
+# --- one project --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectPage:
+    """What a project page shows: the project (with counts and directors), every
+    membership with its person (directors first in joining order), and every call
+    (open first)."""
+
+    project: Project
+    memberships: list[Membership]
+    calls: list[Call]
+
+    @property
+    def directors(self) -> list[Membership]:
+        return [m for m in self.memberships if m.role == Membership.Role.DIRECTOR]
+
+    @property
+    def members(self) -> list[Membership]:
+        return [m for m in self.memberships if m.role == Membership.Role.MEMBER]
+
+    @property
+    def open_calls(self) -> list[Call]:
+        return [c for c in self.calls if c.is_open]
+
+    def membership_of(self, user: User | Any) -> Membership | None:
+        if not getattr(user, "is_authenticated", False):
+            return None
+        return next((m for m in self.memberships if m.user_id == user.pk), None)
+
+
+def project_page(*, slug: str) -> ProjectPage:
+    """One project with everything its page shows, in a fixed number of queries; 404 when
+    there is none."""
+    project = with_counts(Project.objects.filter(slug=slug)).first()
+    if project is None:
+        raise Http404("No project with that address.")
+    memberships = list(
+        Membership.objects.filter(project=project)
+        .select_related("user")
+        .only("id", "project_id", "role", "joined_at", *(f"user__{f}" for f in USER_FIELDS))
+        .order_by("joined_at", "pk")
+    )
+    calls = list(project.calls.order_by("-is_open", "-created_at", "-pk"))
+    for call in calls:
+        call.project = project  # the call template links to its project; no query per call
+    return ProjectPage(project=project, memberships=memberships, calls=calls)
+
+
+def project_get(*, slug: str) -> Project:
+    """The project named by ``slug`` (no extras) or 404."""
+    project = Project.objects.filter(slug=slug).first()
+    if project is None:
+        raise Http404("No project with that address.")
+    return project
+
+
+def membership_of(*, project: Project, user: User | Any) -> Membership | None:
+    """The person's membership in the project, or None (always None for visitors)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Membership.objects.filter(project=project, user=user).first()
+
+
+def is_director(*, project: Project, user: User | Any) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Membership.objects.filter(
+        project=project, user=user, role=Membership.Role.DIRECTOR
+    ).exists()
+
+
+def can_direct(*, project: Project, user: User | Any) -> bool:
+    """Directors of the project, and staff, may change it."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff) or is_director(project=project, user=user)
+
+
+def project_for_director(*, user: User | Any, slug: str) -> Project:
+    """The project, when ``user`` may direct it (a director, or staff).
+
+    Raises 404 when no project has that slug and ``PermissionDenied`` (403) with a message
+    otherwise. Callers make sure the person is signed in first (401 / login page)."""
+    project = project_get(slug=slug)
+    if not can_direct(project=project, user=user):
+        raise PermissionDenied("Only this project's directors can do that.")
+    return project
+
+
+def call_for_director(*, user: User | Any, slug: str, call_id: int) -> Call:
+    """A call of a project ``user`` may direct: 404 for an unknown (or impossibly large) id
+    or a call of another project, 403 for someone who is not a director."""
+    project = project_for_director(user=user, slug=slug)
+    if not 0 < call_id <= MAX_ID:
+        raise Http404("No call with that id in this project.")
+    call = Call.objects.filter(project=project, pk=call_id).select_related("project").first()
+    if call is None:
+        raise Http404("No call with that id in this project.")
+    return call
+
+
+def member_candidates(*, project: Project) -> QuerySet[User]:
+    """Members who are not directors yet: who a director can promote."""
+    return (
+        User.objects.filter(memberships__project=project, memberships__role=Membership.Role.MEMBER)
+        .only(*USER_FIELDS)
+        .order_by("username")
+    )
+
+
+def project_with_counts(*, slug: str) -> Project:
+    """One project with what the API shows (counts, directors), or 404."""
+    project = with_counts(Project.objects.filter(slug=slug)).first()
+    if project is None:
+        raise Http404("No project with that address.")
+    return project

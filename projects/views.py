@@ -1,8 +1,282 @@
+"""Project pages: home, the list, a project, and what its directors manage. Thin: forms
+check shape, services decide, selectors read; permission failures render a 403 page that
+says why."""
+
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from hitrecord.errors import ConflictError
+from projects import selectors, services
+from projects.forms import CallForm, DirectorForm, ProjectFilterForm, ProjectForm
+from projects.models import Membership, Project
+
+PAGE_SIZE = 24
+FRAGMENT_SECONDS = 300  # "most active" also moves with contributions, which do not bump
+
+
+def _explained(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Render ``PermissionDenied`` as a 403 page and ``ConflictError`` as a 409 page, each
+    with its message, instead of Django's bare error pages."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as denied:
+            message = str(denied) or "You may not do that."
+            return render(request, "projects/refused.html", {"message": message}, status=403)
+        except ConflictError as conflict:
+            return render(
+                request, "projects/refused.html", {"message": conflict.message}, status=409
+            )
+
+    return wrapper
+
+
+def _apply_errors(form: BaseForm, error: ValidationError) -> None:
+    """Put a service's field errors next to the form's fields (or on top)."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+# --- browsing -----------------------------------------------------------------------------
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "projects/home.html", {})
+    """What this place is; open calls by medium (good first calls marked); projects in
+    progress; for a signed-in artist, the open calls in their mediums."""
+    key = f"projects:home:{selectors.projects_version()}"
+    shared = cache.get(key)
+    if shared is None:
+        shared = render_to_string(
+            "projects/_home_shared.html",
+            {
+                "call_groups": selectors.calls_by_medium(selectors.open_call_list()),
+                "projects": selectors.projects_in_progress(),
+            },
+        )
+        cache.set(key, shared, FRAGMENT_SECONDS)
+    your_calls = None
+    user = request.user
+    if user.is_authenticated:
+        mediums = list(user.mediums or [])
+        your_calls = selectors.open_call_list(mediums=mediums, limit=12) if mediums else []
+    return render(
+        request,
+        "projects/home.html",
+        {"shared": shared, "your_calls": your_calls},
+    )
+
+
+def project_list(request: HttpRequest) -> HttpResponse:
+    """Search, filter, sort and page through projects. The grid is cached per query under
+    the "projects changed" version, so a repeat visit costs no database query."""
+    form = ProjectFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return render(request, "projects/list.html", {"form": form, "results": ""}, status=400)
+    filters = form.filters() if request.GET else ProjectFilterForm.filters_default()
+    page_number = request.GET.get("page", "1")
+    if not page_number.isdigit() or len(page_number) > 9:
+        page_number = "1"
+    query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
+    digest = hashlib.sha256(f"{query}|{page_number}".encode()).hexdigest()[:32]
+    key = f"projects:list:{selectors.projects_version()}:{digest}"
+    results = cache.get(key)
+    if results is None:
+        paginator = Paginator(selectors.project_list(lean=True, **filters), PAGE_SIZE)
+        page = paginator.get_page(page_number)
+        results = render_to_string(
+            "projects/_list_results.html",
+            {"page": page, "projects": list(page.object_list), "query": query, "filters": filters},
+        )
+        cache.set(key, results, FRAGMENT_SECONDS)
+    return render(request, "projects/list.html", {"form": form, "results": results})
+
+
+def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    page = selectors.project_page(slug=slug)
+    membership = page.membership_of(request.user)
+    is_director = membership is not None and membership.role == Membership.Role.DIRECTOR
+    return render(
+        request,
+        "projects/detail.html",
+        {
+            "project": page.project,
+            "membership": membership,
+            "can_direct": is_director or bool(getattr(request.user, "is_staff", False)),
+            "directors": page.directors,
+            "members": page.members,
+            "open_calls": page.open_calls,
+        },
+    )
+
+
+# --- creating and editing -----------------------------------------------------------------
+
+
+@login_required
+@_explained
+def project_new(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    form = ProjectForm(request.POST or None, request.FILES or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = services.project_create(by=user, **form.changes())
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Your project is up. Open a call to invite artists.")
+            return redirect(project)
+    status = 400 if form.is_bound else 200
+    return render(request, "projects/new.html", {"form": form}, status=status)
+
+
+def _edit_context(
+    request: HttpRequest,
+    project: Project,
+    *,
+    form: ProjectForm | None = None,
+    call_form: CallForm | None = None,
+    director_form: DirectorForm | None = None,
+) -> dict[str, Any]:
+    user = cast(User, request.user)
+    candidates = list(selectors.member_candidates(project=project))
+    return {
+        "project": project,
+        "form": form or ProjectForm(user=user, project=project),
+        "call_form": call_form or CallForm(prefix="call"),
+        "director_form": director_form or DirectorForm(candidates=candidates, prefix="director"),
+        "calls": selectors.call_list(project=project),
+        "candidates": candidates,
+    }
+
+
+@login_required
+@_explained
+def project_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    user = cast(User, request.user)
+    project = selectors.project_for_director(user=user, slug=slug)
+    form = ProjectForm(request.POST or None, request.FILES or None, user=user, project=project)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.project_update(project=project, by=user, **form.changes())
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, "Saved.")
+                return redirect(project)
+        project.refresh_from_db()
+        return render(
+            request, "projects/edit.html", _edit_context(request, project, form=form), status=400
+        )
+    return render(request, "projects/edit.html", _edit_context(request, project))
+
+
+@login_required
+@require_POST
+@_explained
+def call_new(request: HttpRequest, slug: str) -> HttpResponse:
+    user = cast(User, request.user)
+    project = selectors.project_for_director(user=user, slug=slug)
+    form = CallForm(request.POST, prefix="call")
+    if form.is_valid():
+        try:
+            services.call_create(project=project, by=user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Your call is open.")
+            return redirect("projects:edit", slug=project.slug)
+    return render(
+        request,
+        "projects/edit.html",
+        _edit_context(request, project, call_form=form),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+@_explained
+def call_open(request: HttpRequest, slug: str, call_id: int) -> HttpResponse:
+    """Close (``open=0``) or reopen (``open=1``) a call."""
+    user = cast(User, request.user)
+    call = selectors.call_for_director(user=user, slug=slug, call_id=call_id)
+    wanted = request.POST.get("open")
+    if wanted not in ("0", "1"):
+        messages.error(request, "Say whether the call should be open (1) or closed (0).")
+        return redirect("projects:edit", slug=slug)
+    services.call_update(call=call, by=user, is_open=wanted == "1")
+    messages.success(request, f"“{call.title}” is {'open' if call.is_open else 'closed'}.")
+    return redirect("projects:edit", slug=slug)
+
+
+@login_required
+@require_POST
+@_explained
+def director_add(request: HttpRequest, slug: str) -> HttpResponse:
+    user = cast(User, request.user)
+    project = selectors.project_for_director(user=user, slug=slug)
+    candidates = list(selectors.member_candidates(project=project))
+    form = DirectorForm(request.POST, candidates=candidates, prefix="director")
+    if form.is_valid():
+        try:
+            membership, _changed = services.project_add_director(
+                project=project, by=user, user_id=form.cleaned_data["user"]
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"{membership.user.display_name} now co-directs.")
+            return redirect("projects:edit", slug=project.slug)
+    return render(
+        request,
+        "projects/edit.html",
+        _edit_context(request, project, director_form=form),
+        status=400,
+    )
+
+
+# --- joining ------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@_explained
+def project_join(request: HttpRequest, slug: str) -> HttpResponse:
+    project = selectors.project_get(slug=slug)
+    _membership, created = services.project_join(project=project, user=cast(User, request.user))
+    if created:
+        messages.success(request, f"You joined {project.title}. Answer an open call.")
+    return redirect(project)
+
+
+@login_required
+@require_POST
+@_explained
+def project_leave(request: HttpRequest, slug: str) -> HttpResponse:
+    project = selectors.project_get(slug=slug)
+    if services.project_leave(project=project, user=cast(User, request.user)):
+        messages.success(request, f"You left {project.title}.")
+    return redirect(project)

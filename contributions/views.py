@@ -1,0 +1,186 @@
+"""Contribution pages: the contribution itself, the submit form, and author actions."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from contributions import lineage as lineage_queries
+from contributions import selectors, services
+from contributions.forms import CommentForm, ContributionForm
+from contributions.lineage_svg import lineage_svg
+from contributions.models import Contribution
+from hitrecord.errors import ConflictError
+from projects.models import Call, Membership, Project
+
+DB_INT_MAX = 2**63 - 1
+PROCESSING_REFRESH_SECONDS = 4
+
+
+def _pk_or_404(pk: int) -> int:
+    if pk > DB_INT_MAX:
+        raise Http404("No such contribution.")
+    return pk
+
+
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contribution = selectors.contribution_detail(_pk_or_404(pk))
+    if contribution.status != Contribution.Status.READY and request.user != contribution.author:
+        if not (request.user.is_authenticated and request.user.is_staff):
+            raise Http404("No such contribution.")
+    picture = lineage_queries.lineage(contribution.pk, limit=60)
+    return render(
+        request,
+        "contributions/detail.html",
+        {
+            "contribution": contribution,
+            "sources": list(contribution.source_links.all()),
+            "remixes": list(contribution.remix_links.all()),
+            "comments": contribution.visible_comments,  # type: ignore[attr-defined]
+            "comment_form": CommentForm(),
+            "lineage": picture,
+            "lineage_svg": lineage_svg(picture, focus_id=contribution.pk),
+            "refresh_seconds": PROCESSING_REFRESH_SECONDS
+            if contribution.status == Contribution.Status.PROCESSING
+            else None,
+            "is_author": request.user == contribution.author,
+        },
+    )
+
+
+def _member_projects(user: User) -> QuerySet[Project]:
+    return Project.objects.filter(memberships__user=user).exclude(
+        status=Project.Status.ARCHIVED
+    ).order_by("title")
+
+
+def _requested_sources(request: HttpRequest) -> list[Contribution]:
+    raw = request.POST.getlist("sources") or request.GET.get("remix", "").split(",")
+    ids = [int(value) for value in raw if value.strip().isdigit() and len(value.strip()) < 19]
+    if not ids:
+        return []
+    found = Contribution.objects.select_related("author", "project").in_bulk(ids)
+    return [found[i] for i in dict.fromkeys(ids) if i in found]
+
+
+@login_required
+def new(request: HttpRequest) -> HttpResponse:
+    """Submit a contribution: a file with a progress bar, or text written in the page."""
+    user = cast(User, request.user)
+    slug = request.POST.get("project") or request.GET.get("project") or ""
+    target = Project.objects.filter(slug=slug).first() if slug else None
+    is_member = target is not None and Membership.objects.filter(project=target, user=user).exists()
+    sources = _requested_sources(request)
+    calls = Call.objects.filter(project=target, is_open=True) if target else Call.objects.none()
+    initial: dict[str, Any] = {"project": slug, "call": request.GET.get("call") or None}
+    if sources:
+        initial["title"] = f"Remix of {sources[0].title}"[:200]
+    form = ContributionForm(
+        request.POST or None,
+        request.FILES or None,
+        projects=_member_projects(user),
+        calls=calls,
+        initial=initial,
+    )
+    weights = {s.pk: request.POST.get(f"weight_{s.pk}", "1") for s in sources}
+    if request.method == "POST" and form.is_valid():
+        values = form.cleaned_data
+        try:
+            specs = [
+                services.SourceSpec(contribution_id=s.pk, weight=services.parse_weight(weights[s.pk]))
+                for s in sources
+            ]
+            contribution = services.contribution_submit(
+                user=user,
+                project=values["project"],
+                title=values["title"],
+                kind=values["kind"],
+                description=values["description"],
+                text=values["text"],
+                file=values["file"],
+                upload_key=values["upload_key"],
+                call=values["call"],
+                sources=specs,
+                terms_accepted=values["terms"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            if contribution.status == Contribution.Status.PROCESSING:
+                messages.info(request, "Uploaded. We are checking the file and making its thumbnail.")
+            else:
+                messages.success(request, "Your contribution is live.")
+            return redirect(contribution)
+    return render(
+        request,
+        "contributions/new.html",
+        {
+            "form": form,
+            "project": target,
+            "is_member": is_member,
+            "sources": [(s, weights[s.pk]) for s in sources],
+            "direct_upload": _direct_upload_enabled(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _direct_upload_enabled() -> bool:
+    from django.conf import settings
+
+    return bool(settings.MEDIA_IN_S3)
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    contribution = get_object_or_404(Contribution, pk=_pk_or_404(pk))
+    services.contribution_withdraw(contribution=contribution, by=cast(User, request.user))
+    messages.success(request, "Withdrawn: hidden from browsing, still credited in its lineage.")
+    return redirect(contribution)
+
+
+@login_required
+@require_POST
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    contribution = get_object_or_404(Contribution, pk=_pk_or_404(pk))
+    project = contribution.project
+    try:
+        services.contribution_delete(contribution=contribution, by=cast(User, request.user))
+    except ConflictError as exc:
+        messages.error(request, exc.message)
+        response = redirect(contribution)
+        response.status_code = 303
+        return response
+    messages.success(request, "Deleted.")
+    return redirect(project)
+
+
+@login_required
+@require_POST
+def comment(request: HttpRequest, pk: int) -> HttpResponse:
+    contribution = get_object_or_404(Contribution, pk=_pk_or_404(pk))
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.comment_create(
+                contribution=contribution, author=cast(User, request.user), body=form.cleaned_data["body"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Thanks for the feedback.")
+    else:
+        messages.error(request, "Write something before posting (at most 5,000 characters).")
+    return redirect(f"{contribution.get_absolute_url()}#comments")

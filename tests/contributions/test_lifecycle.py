@@ -1,0 +1,170 @@
+"""Withdraw instead of delete, take-downs, feedback, and how media is served."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.models import AuditEntry, Notification
+from contributions.models import Comment, Contribution
+from tests import media_samples as samples
+from tests.accounts.factories import UserFactory
+
+
+def _image(client, project, django_capture_on_commit_callbacks, **extra):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/contributions/",
+            {"project": project.slug, "title": "Picture", "kind": "image", "terms_accepted": "true",
+             "file": samples.uploaded("p.png", samples.png_bytes(), "image/png"), **extra},
+        )
+    assert response.status_code == 201, response.content
+    return Contribution.objects.get(pk=response.json()["id"])
+
+
+def _remix(client, project, source):
+    response = client.post(
+        "/api/contributions/",
+        {"project": project.slug, "title": "Remix", "kind": "text", "text": "x",
+         "terms_accepted": True, "sources": [{"contribution": source.pk}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+@pytest.mark.django_db
+def test_withdraw_hides_from_browsing_keeps_lineage_and_is_audited(
+    member_client, member, project, django_capture_on_commit_callbacks
+):
+    picture = _image(member_client, project, django_capture_on_commit_callbacks)
+    remix = _remix(member_client, project, picture)
+    response = member_client.post(f"/api/contributions/{picture.pk}/withdraw/")
+    assert response.status_code == 200
+    assert response.json()["withdrawn"] is True
+    listed = [c["id"] for c in Client().get(f"/api/contributions/?project={project.slug}").json()["results"]]
+    assert picture.pk not in listed and remix["id"] in listed
+    ancestors = Client().get(f"/api/contributions/{remix['id']}/lineage/").json()["ancestors"]
+    assert [(a["id"], a["withdrawn"]) for a in ancestors] == [(picture.pk, True)]
+    assert AuditEntry.objects.filter(action="contribution.withdraw", target_id=str(picture.pk)).exists()
+    page = Client().get(f"/contributions/{picture.pk}/").content.decode()
+    assert "Withdrawn by its author" in page
+
+
+@pytest.mark.django_db
+def test_only_the_author_withdraws_or_deletes(member_client, project, django_capture_on_commit_callbacks):
+    picture = _image(member_client, project, django_capture_on_commit_callbacks)
+    stranger = Client()
+    stranger.force_login(UserFactory())
+    assert stranger.post(f"/api/contributions/{picture.pk}/withdraw/").status_code == 403
+    assert stranger.delete(f"/api/contributions/{picture.pk}/").status_code == 403
+    assert Client().delete(f"/api/contributions/{picture.pk}/").status_code == 401
+    picture.refresh_from_db()
+    assert not picture.withdrawn
+
+
+@pytest.mark.django_db
+def test_delete_is_allowed_while_unused_and_removes_the_files(
+    member_client, project, django_capture_on_commit_callbacks
+):
+    picture = _image(member_client, project, django_capture_on_commit_callbacks)
+    paths = [picture.file.path, picture.thumbnail.path]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = member_client.delete(f"/api/contributions/{picture.pk}/")
+    assert response.status_code == 204
+    assert not Contribution.objects.filter(pk=picture.pk).exists()
+    from pathlib import Path
+
+    assert not any(Path(p).exists() for p in paths)
+
+
+@pytest.mark.django_db
+def test_delete_of_used_work_answers_409_saying_to_withdraw(
+    member_client, project, django_capture_on_commit_callbacks
+):
+    picture = _image(member_client, project, django_capture_on_commit_callbacks)
+    _remix(member_client, project, picture)
+    response = member_client.delete(f"/api/contributions/{picture.pk}/")
+    assert response.status_code == 409
+    assert "withdraw" in response.json()["detail"]
+    assert Contribution.objects.filter(pk=picture.pk).exists()
+    # The page says so too.
+    page = member_client.post(f"/contributions/{picture.pk}/delete/", follow=True)
+    assert "withdraw it instead" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_staff_take_down_from_admin_removes_media_keeps_node_and_is_audited(
+    member_client, member, project, staff_client, django_capture_on_commit_callbacks
+):
+    picture = _image(member_client, project, django_capture_on_commit_callbacks)
+    remix = _remix(member_client, project, picture)
+    from pathlib import Path
+
+    media_path = Path(picture.file.path)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            "/admin/contributions/contribution/",
+            {"action": "take_down", "_selected_action": [picture.pk]},
+        )
+    assert response.status_code == 302
+    picture.refresh_from_db()
+    assert picture.removed and not picture.file
+    assert not media_path.exists()
+    assert AuditEntry.objects.filter(action="contribution.take_down", target_id=str(picture.pk)).exists()
+    assert Notification.objects.filter(recipient=member, kind="moderation").exists()
+    ancestors = Client().get(f"/api/contributions/{remix['id']}/lineage/").json()["ancestors"]
+    assert ancestors[0]["removed"] is True
+    page = Client().get(f"/contributions/{picture.pk}/").content.decode()
+    assert "taken down" in page
+
+
+@pytest.mark.django_db
+def test_feedback_can_be_read_by_anyone_written_when_signed_in_and_hidden_by_staff(
+    member_client, project, staff_client
+):
+    text = member_client.post(
+        "/api/contributions/",
+        {"project": project.slug, "title": "Poem", "kind": "text", "text": "x", "terms_accepted": True},
+        content_type="application/json",
+    ).json()
+    url = f"/api/contributions/{text['id']}/comments/"
+    assert Client().post(url, {"body": "hi"}, content_type="application/json").status_code == 401
+    commenter = Client()
+    commenter.force_login(UserFactory(username="critic"))
+    created = commenter.post(url, {"body": "Love the second line"}, content_type="application/json")
+    assert created.status_code == 201
+    assert created.json()["author"]["username"] == "critic"
+    assert commenter.post(url, {"body": "  "}, content_type="application/json").status_code == 400
+    listing = Client().get(url).json()
+    assert listing["count"] == 1 and listing["results"][0]["body"] == "Love the second line"
+
+    comment = Comment.objects.get()
+    staff_client.post(
+        "/admin/contributions/comment/", {"action": "hide", "_selected_action": [comment.pk]}
+    )
+    assert Client().get(url).json()["count"] == 0
+    assert AuditEntry.objects.filter(action="comment.hide", target_id=str(comment.pk)).exists()
+    assert "Love the second line" not in Client().get(f"/contributions/{text['id']}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_media_is_served_with_its_real_type_nosniff_and_never_as_html(
+    member_client, project, settings, django_capture_on_commit_callbacks
+):
+    picture = _image(member_client, project, django_capture_on_commit_callbacks)
+    response = Client().get(picture.file.url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
+    response.close()
+    from pathlib import Path
+
+    planted = Path(settings.MEDIA_ROOT) / "contributions" / "planted.html"
+    planted.write_text("<script>alert(1)</script>")
+    html = Client().get("/media/contributions/planted.html")
+    assert html["Content-Type"] == "application/octet-stream"
+    assert html["Content-Disposition"].startswith("attachment")
+    html.close()
+    assert Client().get("/media/../settings.py").status_code == 404
