@@ -91,6 +91,7 @@ class RegisterSerializer(serializers.Serializer[dict[str, Any]]):
     email = serializers.EmailField(help_text="For password resets and news about your work.")
     password = serializers.CharField(
         write_only=True,
+        max_length=4096,
         trim_whitespace=False,
         style={"input_type": "password"},
         help_text="Must pass the password rules: at least 8 characters, not common, "

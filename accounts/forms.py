@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm, UserCreationForm
 
 from accounts import throttle
 from accounts.models import Medium, User
@@ -12,6 +12,13 @@ from accounts.models import Medium, User
 RESERVED_PREFIX = "former-member"
 USERNAME_TAKEN = "That username is taken (names ignore case); pick another."
 USERNAME_RESERVED = "Usernames starting with “former-member” are reserved; pick another."
+USERNAME_HELP = (
+    "Up to 150 letters, digits and @ . + - _ (no spaces). It is your address: /u/yourname/."
+)
+CHOOSING_HELP = (
+    "At least 8 characters; not a common password, not only digits, and not like your "
+    "username or email. A few words in a row work well."
+)
 
 
 def username_problem(username: str) -> str | None:
@@ -33,6 +40,16 @@ class SignupForm(UserCreationForm[User]):
     class Meta(UserCreationForm.Meta):  # type: ignore[name-defined,misc]
         model = User
         fields = ("username", "email")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].help_text = USERNAME_HELP
+        self.fields["password1"].help_text = CHOOSING_HELP
+        self.fields["password2"].help_text = "The same password again, to catch a typo."
+
+    def validate_password_for_user(self, user: Any, password_field_name: str = "") -> None:
+        # The rules' complaints belong next to the password itself, not its confirmation.
+        super().validate_password_for_user(user, "password1")  # type: ignore[misc]
 
     def clean_username(self) -> str:
         username: str = self.cleaned_data["username"]
@@ -77,6 +94,18 @@ class SignInForm(AuthenticationForm):
         cleaned = super().clean()  # raises on a wrong password: the attempt stays counted
         throttle.signin_succeeded(username=username, address=address)
         return cleaned
+
+
+class NewPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
+    """Choosing a new password from a reset link: plain help, errors on the first field."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = CHOOSING_HELP
+        self.fields["new_password2"].help_text = "The same password again, to catch a typo."
+
+    def validate_password_for_user(self, user: Any, password_field_name: str = "") -> None:
+        super().validate_password_for_user(user, "new_password1")
 
 
 class ProfileForm(forms.Form):

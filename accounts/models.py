@@ -46,6 +46,12 @@ class User(AbstractUser):
         return reverse("accounts:profile", kwargs={"username": self.username})
 
     @property
+    def medium_labels(self) -> list[str]:
+        """The mediums the person works in, as people read them ("Image", "Audio")."""
+        labels = dict(Medium.choices)
+        return [str(labels[m]) for m in self.mediums if m in labels]
+
+    @property
     def display_name(self) -> str:
         if self.is_anonymised:
             return "former member"

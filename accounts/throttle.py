@@ -16,17 +16,19 @@ sign in to other accounts. A successful sign-in clears the pair's counter.
 ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (e.g. ``"20/hour"``); every sign-up attempt
 counts, through the page or the API.
 
-**The client address** is ``REMOTE_ADDR``, nothing else. Headers such as
-``X-Forwarded-For`` are written by the client and would let anyone pick a fresh address
-per request. Behind the compose reverse proxy, the proxy is what connects to gunicorn, so
-it must be the one that rewrites ``REMOTE_ADDR`` (gunicorn's ``--forwarded-allow-ips``
-limited to the proxy's address, or a middleware that trusts ``X-Forwarded-For`` only when
-the connection comes from the proxy); never trust the header from anywhere else.
+**The client address** is ``REMOTE_ADDR``. Headers such as ``X-Forwarded-For`` are
+written by the client and would let anyone pick a fresh address per request, so they are
+ignored, with one exception: behind the compose reverse proxy (Caddy), ``REMOTE_ADDR`` is
+the proxy's own address for everyone, and the real client is the last entry Caddy appends
+to ``X-Forwarded-For``. That entry is used only when the connection comes from an address
+in ``settings.TRUSTED_PROXY_IPS`` (addresses or networks such as ``"172.16.0.0/12"``;
+empty by default, so nothing is trusted unless deployment says so).
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -59,9 +61,27 @@ class Verdict:
         return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
 
 
+def _trusted_proxy(address: str) -> bool:
+    networks = getattr(settings, "TRUSTED_PROXY_IPS", None) or []
+    if not networks:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(str(net), strict=False) for net in networks)
+
+
 def client_address(request: Any) -> str:
-    """The address the request came from: ``REMOTE_ADDR`` only (see the module docstring)."""
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    """The address the request came from: ``REMOTE_ADDR``, or, only when that is a trusted
+    proxy, the last ``X-Forwarded-For`` entry that proxy added (see the module docstring)."""
+    remote = str(request.META.get("REMOTE_ADDR") or "unknown")
+    if _trusted_proxy(remote):
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return remote
 
 
 def _digest(*parts: str) -> str:

@@ -106,7 +106,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
                 remove_avatar=data["remove_avatar"],
             )
         except MediaRejected as rejected:
-            form.add_error("avatar", f"{rejected.message} Choose another image.")
+            form.add_error("avatar", rejected.message)
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -97,6 +97,7 @@ class Server:
             f"--chdir={ROOT}",
             "--log-level=warning",
             "--graceful-timeout=5",
+            "--timeout=600",  # the upload row sends 200 MB and checks it in the request
         ]
 
     def start(self) -> None:

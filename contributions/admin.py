@@ -27,7 +27,16 @@ class SourceInline(admin.TabularInline[Source, Contribution]):
 
 @admin.register(Contribution)
 class ContributionAdmin(admin.ModelAdmin[Contribution]):
-    list_display = ("title", "project", "author", "kind", "status", "withdrawn", "removed", "created_at")
+    list_display = (
+        "title",
+        "project",
+        "author",
+        "kind",
+        "status",
+        "withdrawn",
+        "removed",
+        "created_at",
+    )
     list_filter = ("kind", "status", "withdrawn", "removed")
     search_fields = ("title", "author__username", "project__title")
     list_select_related = ("project", "author")

@@ -52,10 +52,32 @@ class ContributionSerializer(serializers.ModelSerializer[Contribution]):
     class Meta:
         model = Contribution
         fields = [
-            "id", "url", "project", "author", "title", "description", "kind", "status",
-            "rejection_reason", "withdrawn", "removed", "call", "text", "text_html", "file_url",
-            "thumbnail_url", "detected_type", "size_bytes", "sha256", "width", "height",
-            "duration_ms", "sources", "remix_count", "terms_version", "terms_accepted_at",
+            "id",
+            "url",
+            "project",
+            "author",
+            "title",
+            "description",
+            "kind",
+            "status",
+            "rejection_reason",
+            "withdrawn",
+            "removed",
+            "call",
+            "text",
+            "text_html",
+            "file_url",
+            "thumbnail_url",
+            "detected_type",
+            "size_bytes",
+            "sha256",
+            "width",
+            "height",
+            "duration_ms",
+            "sources",
+            "remix_count",
+            "terms_version",
+            "terms_accepted_at",
             "created_at",
         ]
         read_only_fields = fields
@@ -82,7 +104,11 @@ class ContributionListSerializer(ContributionSerializer):
 class SourceInSerializer(serializers.Serializer[Any]):
     contribution = serializers.IntegerField(min_value=1, max_value=DB_INT_MAX)
     weight = serializers.DecimalField(
-        max_digits=6, decimal_places=3, required=False, min_value=None, max_value=None,
+        max_digits=6,
+        decimal_places=3,
+        required=False,
+        min_value=None,
+        max_value=None,
         help_text="How much of this source was used, in (0, 10], relative to the other "
         "sources; default 1.",
     )
@@ -114,11 +140,15 @@ class ContributionCreateSerializer(serializers.Serializer[Any]):
     text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     file = serializers.FileField(required=False, allow_empty_file=True)
     upload_key = serializers.CharField(
-        required=False, allow_blank=True, max_length=300,
+        required=False,
+        allow_blank=True,
+        max_length=300,
         help_text="S3 mode: the key returned by /api/contributions/uploads/ after the "
         "browser posted the file there.",
     )
-    call = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=DB_INT_MAX)
+    call = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=DB_INT_MAX
+    )
     sources = SourcesField(required=False)
     terms_accepted = serializers.BooleanField(
         help_text="Must be true: others may remix the work on the platform and a project may "
@@ -290,11 +320,11 @@ class ContributionLineage(APIView):
         }
     )
     def get(self, request: Request, pk: int) -> Response:
-        contribution = _contribution_or_404(pk)
+        whole = lineage_queries.lineage(_contribution_or_404(pk).pk, limit=None)
         return Response(
             {
-                "ancestors": [_node_json(n) for n in lineage_queries.ancestors(contribution.pk)],
-                "descendants": [_node_json(n) for n in lineage_queries.descendants(contribution.pk)],
+                "ancestors": [_node_json(n) for n in whole.ancestors],
+                "descendants": [_node_json(n) for n in whole.descendants],
             }
         )
 
@@ -357,7 +387,10 @@ class DirectUpload(APIView):
     def post(self, request: Request) -> Response:
         if not settings.MEDIA_IN_S3:
             return Response(
-                {"detail": "Direct uploads need the S3 store; send the file with the contribution."},
+                {
+                    "detail": "Direct uploads need the S3 store; "
+                    "send the file with the contribution instead."
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         data = DirectUploadSerializer(data=request.data)
@@ -365,5 +398,3 @@ class DirectUpload(APIView):
         return Response(
             uploads.presigned_post(kind=data.validated_data["kind"]), status=status.HTTP_201_CREATED
         )
-
-

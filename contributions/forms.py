@@ -20,7 +20,9 @@ class ContributionForm(forms.Form):
         queryset=Project.objects.none(), to_field_name="slug", empty_label="Choose a project"
     )
     call = forms.ModelChoiceField(
-        queryset=Call.objects.none(), required=False, empty_label="No call (free contribution)",
+        queryset=Call.objects.none(),
+        required=False,
+        empty_label="No call (free contribution)",
         help_text="The open call this answers, if any.",
     )
     kind = forms.ChoiceField(choices=Contribution.Kind.choices, widget=forms.RadioSelect)
@@ -29,11 +31,14 @@ class ContributionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
     )
     text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 10}), required=False, strip=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        required=False,
+        strip=False,
         help_text="Markdown works: *emphasis*, **strong**, lists and links.",
     )
     file = forms.FileField(
-        required=False, allow_empty_file=True,
+        required=False,
+        allow_empty_file=True,
         help_text="Images: JPEG, PNG, WebP, GIF. Audio: MP3, OGG, WAV, FLAC. Video: MP4, WebM.",
     )
     upload_key = forms.CharField(required=False, widget=forms.HiddenInput)

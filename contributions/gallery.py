@@ -27,7 +27,9 @@ def gallery_context(
         project_id=project_id, author_id=author_id, kind=kind or None, needs_remix=needs_remix
     )
     page = Paginator(queryset, GALLERY_PAGE_SIZE).get_page(_page_number(request))
-    query = urlencode({k: v for k, v in {"kind": kind, "needs_remix": "1" if needs_remix else ""}.items() if v})
+    query = urlencode(
+        {k: v for k, v in {"kind": kind, "needs_remix": "1" if needs_remix else ""}.items() if v}
+    )
     return {
         "gallery_page": page,
         "gallery_kind": kind,

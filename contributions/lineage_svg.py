@@ -38,6 +38,8 @@ AUTHOR_CHARS = 24
 AUTHOR_CHARS_WITH_THUMB = 16
 TITLE_MAX_ALT = 120  # longest title read out in a node's <title>
 
+_Point = tuple[Fraction, Fraction]
+
 # XML 1.0 refuses these characters even escaped; a title may contain them.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -164,7 +166,7 @@ class _Layout:
 
 
 def _edge_path(layout: _Layout, edge: LineageEdge) -> tuple[str, Fraction, Fraction]:
-    """A cubic curve from the source box to the remix box, and its midpoint for the weight.
+    """A cubic curve from the source box to the remix box, and where to write its weight.
     Forward links leave the right side and enter the left side; a link back towards the
     focus (possible with shortcuts) runs the other way; one within a column bends out to the
     right."""
@@ -193,9 +195,29 @@ def _edge_path(layout: _Layout, edge: LineageEdge) -> tuple[str, Fraction, Fract
         f"M{_num(p0[0])} {_num(p0[1])} C{_num(p1[0])} {_num(p1[1])} "
         f"{_num(p2[0])} {_num(p2[1])} {_num(p3[0])} {_num(p3[1])}"
     )
-    mid_x = (p0[0] + 3 * p1[0] + 3 * p2[0] + p3[0]) / 8
-    mid_y = (p0[1] + 3 * p1[1] + 3 * p2[1] + p3[1]) / 8
+    points = (p0, p1, p2, p3)
+    t = Fraction(1, 2)
+    if abs(p3[0] - p0[0]) > COL_GAP:
+        # A link that skips columns runs behind boxes: write its weight in the last gap
+        # before the remix, where nothing covers it.
+        toward = 1 if p3[0] > p0[0] else -1
+        target = p3[0] - toward * Fraction(COL_GAP, 2)
+        low, high = Fraction(0), Fraction(1)
+        for _ in range(20):
+            t = (low + high) / 2
+            if (_bezier(points, t)[0] - target) * toward < 0:
+                low = t
+            else:
+                high = t
+    mid_x, mid_y = _bezier(points, t)
     return d, mid_x, mid_y
+
+
+def _bezier(points: tuple[_Point, _Point, _Point, _Point], t: Fraction) -> _Point:
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points
+    u = 1 - t
+    a, b, c, e = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
+    return a * x0 + b * x1 + c * x2 + e * x3, a * y0 + b * y1 + c * y2 + e * y3
 
 
 def _node_markup(node: LineageNode, x: int, y: Fraction, *, signed_depth: int) -> list[str]:
@@ -275,7 +297,8 @@ def lineage_svg(lineage: Lineage, *, focus_id: int) -> SafeString:
         f'<svg xmlns="http://www.w3.org/2000/svg" class="lineage__svg" '
         f'viewBox="0 0 {layout.width} {_num(Fraction(layout.height))}" '
         f'width="{layout.width}" height="{_num(Fraction(layout.height))}" '
-        f'role="img" aria-label="{_attr(summary)}">',
+        f'role="img" aria-label="{_attr(summary)}" '
+        f'data-focus-x="{layout.pos[focus.id][0] + BOX_W // 2}">',
         f"<title>{_text(summary)}</title>",
         "<defs>",
         f'<marker id="{marker}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '

@@ -80,9 +80,13 @@ def _resolve_sources(specs: Sequence[SourceSpec]) -> list[tuple[Contribution, De
     for spec in specs:
         source = found.get(spec.contribution_id)
         if source is None:
-            raise ValidationError({"sources": f"Contribution {spec.contribution_id} does not exist."})
+            raise ValidationError(
+                {"sources": f"Contribution {spec.contribution_id} does not exist."}
+            )
         if source.removed or source.withdrawn or source.status != Contribution.Status.READY:
-            state = "withdrawn" if source.withdrawn else "removed" if source.removed else "not ready"
+            state = (
+                "withdrawn" if source.withdrawn else "removed" if source.removed else "not ready"
+            )
             raise ValidationError(
                 {"sources": f"Contribution {source.pk} is {state}; only ready work can be remixed."}
             )
@@ -138,14 +142,28 @@ def contribution_submit(
         raise ValidationError({"terms": "Accept the contributor terms to share your work."})
     if not upload_key:
         return _submit(
-            user=user, project=project, title=title, kind=kind, description=description,
-            text=text, file=file, call=call, sources=sources,
+            user=user,
+            project=project,
+            title=title,
+            kind=kind,
+            description=description,
+            text=text,
+            file=file,
+            call=call,
+            sources=sources,
         )
     incoming = _incoming_file(upload_key)
     try:
         return _submit(
-            user=user, project=project, title=title, kind=kind, description=description,
-            text=text, file=incoming, call=call, sources=sources,
+            user=user,
+            project=project,
+            title=title,
+            kind=kind,
+            description=description,
+            text=text,
+            file=incoming,
+            call=call,
+            sources=sources,
         )
     finally:
         # Stored under its generated name, or refused: either way the incoming copy goes.
@@ -293,7 +311,9 @@ def contribution_process(*, contribution_id: int) -> Contribution | None:
 def contribution_reject(*, contribution_id: int, reason: str) -> None:
     """Mark a contribution rejected when processing failed for good (retries ran out)."""
     Contribution.objects.filter(pk=contribution_id, status=Contribution.Status.PROCESSING).update(
-        status=Contribution.Status.REJECTED, rejection_reason=reason[:500], updated_at=timezone.now()
+        status=Contribution.Status.REJECTED,
+        rejection_reason=reason[:500],
+        updated_at=timezone.now(),
     )
 
 
@@ -362,7 +382,10 @@ def contribution_take_down(*, contribution: Contribution, by: User, reason: str)
         contribution.text_html = ""
         contribution.save()
         audit_record(
-            actor=by, action="contribution.take_down", target=contribution, details={"reason": reason}
+            actor=by,
+            action="contribution.take_down",
+            target=contribution,
+            details={"reason": reason},
         )
         notify(
             recipient=contribution.author,

@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-
 UPLOAD_PREFIX = "incoming/"
 PRESIGNED_SECONDS = 3600
 

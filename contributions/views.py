@@ -57,9 +57,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _member_projects(user: User) -> QuerySet[Project]:
-    return Project.objects.filter(memberships__user=user).exclude(
-        status=Project.Status.ARCHIVED
-    ).order_by("title")
+    return (
+        Project.objects.filter(memberships__user=user)
+        .exclude(status=Project.Status.ARCHIVED)
+        .order_by("title")
+    )
 
 
 def _requested_sources(request: HttpRequest) -> list[Contribution]:
@@ -95,7 +97,9 @@ def new(request: HttpRequest) -> HttpResponse:
         values = form.cleaned_data
         try:
             specs = [
-                services.SourceSpec(contribution_id=s.pk, weight=services.parse_weight(weights[s.pk]))
+                services.SourceSpec(
+                    contribution_id=s.pk, weight=services.parse_weight(weights[s.pk])
+                )
                 for s in sources
             ]
             contribution = services.contribution_submit(
@@ -118,7 +122,9 @@ def new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             if contribution.status == Contribution.Status.PROCESSING:
-                messages.info(request, "Uploaded. We are checking the file and making its thumbnail.")
+                messages.info(
+                    request, "Uploaded. We are checking the file and making its thumbnail."
+                )
             else:
                 messages.success(request, "Your contribution is live.")
             return redirect(contribution)
@@ -175,7 +181,9 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.comment_create(
-                contribution=contribution, author=cast(User, request.user), body=form.cleaned_data["body"]
+                contribution=contribution,
+                author=cast(User, request.user),
+                body=form.cleaned_data["body"],
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))

@@ -104,8 +104,8 @@ class ProjectForm(forms.Form):
                 "brief": project.brief,
                 "mediums": project.mediums,
                 "status": project.status,
-                "remix_upstream_share": project.remix_upstream_share,
-                "contributor_share": project.contributor_share,
+                "remix_upstream_share": project.remix_upstream_share.normalize(),
+                "contributor_share": project.contributor_share.normalize(),
             }
         super().__init__(*args, **kwargs)
         if project is None:
@@ -132,6 +132,7 @@ class CallForm(forms.ModelForm[Call]):
         model = Call
         fields = ["title", "description", "medium", "good_first"]
         labels = {"good_first": "Good first call (friendly to newcomers)"}
+        help_texts = {"good_first": ""}
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 

@@ -192,15 +192,17 @@ def open_call_list(*, mediums: list[str] | None = None, limit: int = 60) -> list
     return list(queryset[:limit])
 
 
-def calls_by_medium(calls: list[Call]) -> list[tuple[str, str, list[Call]]]:
-    """``(medium, label, calls)`` in the fixed medium order, good first calls first, mediums
-    without calls left out."""
+def calls_by_medium(
+    calls: list[Call], *, per_medium: int | None = None
+) -> list[tuple[str, str, list[Call]]]:
+    """``(medium, label, calls)`` in the fixed medium order, good first calls first (newest
+    first within each), at most ``per_medium`` each; mediums without calls left out."""
     groups: list[tuple[str, str, list[Call]]] = []
     for value, label in Medium.choices:
         members = [call for call in calls if call.medium == value]
         members.sort(key=lambda call: not call.good_first)  # stable: newest stay first
         if members:
-            groups.append((value, str(label), members))
+            groups.append((value, str(label), members[:per_medium]))
     return groups
 
 

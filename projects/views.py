@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any, cast
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -28,7 +29,8 @@ from projects.forms import CallForm, DirectorForm, ProjectFilterForm, ProjectFor
 from projects.models import Membership, Project
 
 PAGE_SIZE = 24
-FRAGMENT_SECONDS = 300  # "most active" also moves with contributions, which do not bump
+HOME_CALLS_PER_MEDIUM = 4
+FRAGMENT_SECONDS = 60  # bounds staleness where workers do not share a cache (locmem)
 
 
 def _explained(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -71,7 +73,9 @@ def home(request: HttpRequest) -> HttpResponse:
         shared = render_to_string(
             "projects/_home_shared.html",
             {
-                "call_groups": selectors.calls_by_medium(selectors.open_call_list()),
+                "call_groups": selectors.calls_by_medium(
+                    selectors.open_call_list(), per_medium=HOME_CALLS_PER_MEDIUM
+                ),
                 "projects": selectors.projects_in_progress(),
             },
         )
@@ -88,29 +92,56 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _plain_visitor(request: HttpRequest) -> bool:
+    """A visitor with no session and no pending messages: every such visitor sees the same
+    page for the same address, so the whole page can be cached."""
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES
+
+
 def project_list(request: HttpRequest) -> HttpResponse:
-    """Search, filter, sort and page through projects. The grid is cached per query under
-    the "projects changed" version, so a repeat visit costs no database query."""
-    form = ProjectFilterForm(request.GET or None)
-    if request.GET and not form.is_valid():
-        return render(request, "projects/list.html", {"form": form, "results": ""}, status=400)
-    filters = form.filters() if request.GET else ProjectFilterForm.filters_default()
+    """Search, filter, sort and page through projects.
+
+    Cached under the "projects changed" version: the filters and grid per query for
+    everyone (no database query, no form rendering on a repeat visit), and the whole page
+    per address for visitors without a session. Only valid queries are ever cached."""
+    version = selectors.projects_version()
+    page_key = ""
+    if _plain_visitor(request):
+        address = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+        page_key = f"projects:page:{version}:{address}"
+        html = cache.get(page_key)
+        if html is not None:
+            return HttpResponse(html)
+    query = urlencode(sorted((k, v) for k, v in request.GET.items() if k != "page" and v))
     page_number = request.GET.get("page", "1")
     if not page_number.isdigit() or len(page_number) > 9:
         page_number = "1"
-    query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
     digest = hashlib.sha256(f"{query}|{page_number}".encode()).hexdigest()[:32]
-    key = f"projects:list:{selectors.projects_version()}:{digest}"
+    key = f"projects:list:{version}:{digest}"
     results = cache.get(key)
     if results is None:
+        form = ProjectFilterForm(request.GET or None)
+        if request.GET and not form.is_valid():
+            return render(request, "projects/list.html", {"form": form, "results": ""}, status=400)
+        filters = form.filters() if request.GET else ProjectFilterForm.filters_default()
         paginator = Paginator(selectors.project_list(lean=True, **filters), PAGE_SIZE)
         page = paginator.get_page(page_number)
         results = render_to_string(
             "projects/_list_results.html",
-            {"page": page, "projects": list(page.object_list), "query": query, "filters": filters},
+            {
+                "form": form,
+                "page": page,
+                "projects": list(page.object_list),
+                "query": query,
+                "filters": filters,
+            },
         )
         cache.set(key, results, FRAGMENT_SECONDS)
-    return render(request, "projects/list.html", {"form": form, "results": results})
+    response = render(request, "projects/list.html", {"results": results})
+    # A page that handed out a CSRF token must set its cookie: never serve it from cache.
+    if page_key and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        cache.set(page_key, response.content.decode(), FRAGMENT_SECONDS)
+    return response
 
 
 def project_detail(request: HttpRequest, slug: str) -> HttpResponse:

@@ -18,7 +18,9 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 
 # Media made by the tests lives in a throw-away folder, never in var/.
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="hitrecord-test-media-"))
+# (a worker process started by a test gets HITRECORD_DATA_DIR = MEDIA_ROOT.parent).
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="hitrecord-test-")) / "media"
+MEDIA_ROOT.mkdir()
 if not MEDIA_IN_S3:
     STORAGES = {
         **STORAGES,

@@ -19,6 +19,7 @@ from mutagen.wave import WAVE
 
 from hitrecord.media import structure, tools
 from hitrecord.media.base import (
+    CHUNK,
     KINDS,
     Format,
     MediaInfo,
@@ -139,7 +140,10 @@ def _check_local(file: Any, kind: str) -> MediaInfo:
                 duration_ms = _parse_audio(data, path, fmt)
             else:
                 duration_ms = _parse_video(data, fmt)
-            digest = hashlib.sha256(m).hexdigest()
+            del data
+        # Hashed through small reads, not the map: touching every mapped page would count
+        # the whole file in this process's memory.
+        digest = _sha256_path(path)
         decoded = tools.decode_to_end(path, fmt.key, fmt.label, size)
         if duration_ms is None or not decoded:
             # ffprobe as a second reader where ffmpeg did not decode, and for durations.
@@ -153,3 +157,11 @@ def _check_local(file: Any, kind: str) -> MediaInfo:
         sha256=digest,
         duration_ms=duration_ms,
     )
+
+
+def _sha256_path(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -12,6 +14,13 @@ GOOD = {
     "password1": "ink and gouache 42",
     "password2": "ink and gouache 42",
 }
+
+
+def field_errors(html: str, name: str) -> list[str]:
+    """The error sentences shown inside the block of the field ``name``."""
+    start = html.index(f'for="id_{name}"')
+    block = html[start : html.index("</div>", start)]
+    return re.findall(r'<p class="field__error" role="alert">([^<]+)</p>', block)
 
 
 def signup(client: Client, **changes: str):
@@ -44,7 +53,9 @@ def test_a_username_taken_in_another_case_is_a_form_error(client):
     UserFactory(username="mira")
     response = signup(client, username="MIRA")
     assert response.status_code == 400
-    assert "That username is taken (names ignore case); pick another." in response.content.decode()
+    assert field_errors(response.content.decode(), "username") == [
+        "That username is taken (names ignore case); pick another."
+    ]
     assert User.objects.filter(username__iexact="mira").count() == 1
 
 
@@ -53,7 +64,8 @@ def test_a_weak_password_is_refused_with_the_reason(client):
     response = signup(client, password1="password", password2="password")
     assert response.status_code == 400
     html = response.content.decode()
-    assert "This password is too common." in html
+    assert field_errors(html, "password1") == ["This password is too common."]
+    assert field_errors(html, "password2") == []
     response = signup(client, password1="12345678901", password2="12345678901")
     assert "This password is entirely numeric." in response.content.decode()
     response = signup(client, password1="short", password2="short")
@@ -65,7 +77,9 @@ def test_a_weak_password_is_refused_with_the_reason(client):
 def test_an_email_is_required(client):
     response = signup(client, email="")
     assert response.status_code == 400
-    assert "Enter your email: it is how you reset a password." in response.content.decode()
+    assert field_errors(response.content.decode(), "email") == [
+        "Enter your email: it is how you reset a password."
+    ]
     assert not User.objects.exists()
 
 

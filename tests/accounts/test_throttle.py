@@ -126,3 +126,22 @@ def test_x_forwarded_for_does_not_give_a_fresh_address():
         "/accounts/login/", {"username": "mira", "password": PASSWORD}
     )
     assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_the_forwarded_client_address_counts(settings):
+    # Caddy connects from 172.18.0.5 and appends the real client to X-Forwarded-For.
+    settings.TRUSTED_PROXY_IPS = ["172.16.0.0/12"]
+    UserFactory(username="mira")
+
+    def via_proxy(client_ip: str, password: str, spoofed: str = ""):
+        forwarded = f"{spoofed}, {client_ip}" if spoofed else client_ip
+        return Client(REMOTE_ADDR="172.18.0.5", HTTP_X_FORWARDED_FOR=forwarded).post(
+            "/accounts/login/", {"username": "mira", "password": password}
+        )
+
+    for i in range(5):  # what the attacker writes in the header does not change the pair
+        assert via_proxy(ATTACKER, "guess", spoofed=f"10.0.0.{i}").status_code == 400
+    assert via_proxy(ATTACKER, PASSWORD).status_code == 429
+    # The artist behind the same proxy, from home, is not locked out.
+    assert via_proxy(ARTIST_HOME, PASSWORD).status_code == 302

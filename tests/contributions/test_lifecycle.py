@@ -15,8 +15,14 @@ def _image(client, project, django_capture_on_commit_callbacks, **extra):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/api/contributions/",
-            {"project": project.slug, "title": "Picture", "kind": "image", "terms_accepted": "true",
-             "file": samples.uploaded("p.png", samples.png_bytes(), "image/png"), **extra},
+            {
+                "project": project.slug,
+                "title": "Picture",
+                "kind": "image",
+                "terms_accepted": "true",
+                "file": samples.uploaded("p.png", samples.png_bytes(), "image/png"),
+                **extra,
+            },
         )
     assert response.status_code == 201, response.content
     return Contribution.objects.get(pk=response.json()["id"])
@@ -25,8 +31,14 @@ def _image(client, project, django_capture_on_commit_callbacks, **extra):
 def _remix(client, project, source):
     response = client.post(
         "/api/contributions/",
-        {"project": project.slug, "title": "Remix", "kind": "text", "text": "x",
-         "terms_accepted": True, "sources": [{"contribution": source.pk}]},
+        {
+            "project": project.slug,
+            "title": "Remix",
+            "kind": "text",
+            "text": "x",
+            "terms_accepted": True,
+            "sources": [{"contribution": source.pk}],
+        },
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
@@ -42,17 +54,25 @@ def test_withdraw_hides_from_browsing_keeps_lineage_and_is_audited(
     response = member_client.post(f"/api/contributions/{picture.pk}/withdraw/")
     assert response.status_code == 200
     assert response.json()["withdrawn"] is True
-    listed = [c["id"] for c in Client().get(f"/api/contributions/?project={project.slug}").json()["results"]]
-    assert picture.pk not in listed and remix["id"] in listed
+    listed = [
+        c["id"]
+        for c in Client().get(f"/api/contributions/?project={project.slug}").json()["results"]
+    ]
+    assert picture.pk not in listed
+    assert remix["id"] in listed
     ancestors = Client().get(f"/api/contributions/{remix['id']}/lineage/").json()["ancestors"]
     assert [(a["id"], a["withdrawn"]) for a in ancestors] == [(picture.pk, True)]
-    assert AuditEntry.objects.filter(action="contribution.withdraw", target_id=str(picture.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="contribution.withdraw", target_id=str(picture.pk)
+    ).exists()
     page = Client().get(f"/contributions/{picture.pk}/").content.decode()
     assert "Withdrawn by its author" in page
 
 
 @pytest.mark.django_db
-def test_only_the_author_withdraws_or_deletes(member_client, project, django_capture_on_commit_callbacks):
+def test_only_the_author_withdraws_or_deletes(
+    member_client, project, django_capture_on_commit_callbacks
+):
     picture = _image(member_client, project, django_capture_on_commit_callbacks)
     stranger = Client()
     stranger.force_login(UserFactory())
@@ -109,9 +129,12 @@ def test_staff_take_down_from_admin_removes_media_keeps_node_and_is_audited(
         )
     assert response.status_code == 302
     picture.refresh_from_db()
-    assert picture.removed and not picture.file
+    assert picture.removed
+    assert not picture.file
     assert not media_path.exists()
-    assert AuditEntry.objects.filter(action="contribution.take_down", target_id=str(picture.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="contribution.take_down", target_id=str(picture.pk)
+    ).exists()
     assert Notification.objects.filter(recipient=member, kind="moderation").exists()
     ancestors = Client().get(f"/api/contributions/{remix['id']}/lineage/").json()["ancestors"]
     assert ancestors[0]["removed"] is True
@@ -125,7 +148,13 @@ def test_feedback_can_be_read_by_anyone_written_when_signed_in_and_hidden_by_sta
 ):
     text = member_client.post(
         "/api/contributions/",
-        {"project": project.slug, "title": "Poem", "kind": "text", "text": "x", "terms_accepted": True},
+        {
+            "project": project.slug,
+            "title": "Poem",
+            "kind": "text",
+            "text": "x",
+            "terms_accepted": True,
+        },
         content_type="application/json",
     ).json()
     url = f"/api/contributions/{text['id']}/comments/"
@@ -137,7 +166,8 @@ def test_feedback_can_be_read_by_anyone_written_when_signed_in_and_hidden_by_sta
     assert created.json()["author"]["username"] == "critic"
     assert commenter.post(url, {"body": "  "}, content_type="application/json").status_code == 400
     listing = Client().get(url).json()
-    assert listing["count"] == 1 and listing["results"][0]["body"] == "Love the second line"
+    assert listing["count"] == 1
+    assert listing["results"][0]["body"] == "Love the second line"
 
     comment = Comment.objects.get()
     staff_client.post(
@@ -145,7 +175,9 @@ def test_feedback_can_be_read_by_anyone_written_when_signed_in_and_hidden_by_sta
     )
     assert Client().get(url).json()["count"] == 0
     assert AuditEntry.objects.filter(action="comment.hide", target_id=str(comment.pk)).exists()
-    assert "Love the second line" not in Client().get(f"/contributions/{text['id']}/").content.decode()
+    assert (
+        "Love the second line" not in Client().get(f"/contributions/{text['id']}/").content.decode()
+    )
 
 
 @pytest.mark.django_db

@@ -48,7 +48,7 @@ def ladder(studio, rungs: int) -> list[Contribution]:
     nodes = bulk_contributions(3 * rungs + 1, project=project, author=author)
     links = []
     for i in range(rungs):
-        top, left, right, bottom = nodes[3 * i], nodes[3 * i + 1], nodes[3 * i + 2], nodes[3 * i + 3]
+        top, left, right, bottom = nodes[3 * i : 3 * i + 4]
         links += [(top, left), (top, right), (left, bottom), (right, bottom)]
     bulk_sources(links)
     return nodes
@@ -66,7 +66,9 @@ def test_chain_in_both_directions(studio):
     assert ancestors(a.pk) == []
 
     both = lineage(b.pk)
-    assert both.focus is not None and both.focus.id == b.pk and both.focus.depth == 0
+    assert both.focus is not None
+    assert both.focus.id == b.pk
+    assert both.focus.depth == 0
     assert depths(both.ancestors) == [(a.pk, 1)]
     assert depths(both.descendants) == [(c.pk, 1), (d.pk, 2)]
     assert [(e.source_id, e.remix_id) for e in both.edges] == [
@@ -138,11 +140,14 @@ def test_ladder_of_thirty_diamonds_is_fast_and_exact(studio, django_assert_num_q
     assert len(up) == len(down) == 90
     # Each rung is two steps: the top is 60 steps above the bottom, the rung's middles
     # 1 step below its top, whichever of the 2**30 paths one takes.
-    assert up[-1].id == top.pk and up[-1].depth == 60
-    assert down[-1].id == bottom.pk and down[-1].depth == 60
+    assert up[-1].id == top.pk
+    assert up[-1].depth == 60
+    assert down[-1].id == bottom.pk
+    assert down[-1].depth == 60
     assert {n.depth for n in up if n.id in (nodes[88].pk, nodes[89].pk)} == {1}
     assert [n.depth for n in up] == sorted(n.depth for n in up)
-    assert len(middle.ancestors) == 45 and len(middle.descendants) == 45
+    assert len(middle.ancestors) == 45
+    assert len(middle.descendants) == 45
     assert len(middle.edges) == 4 * 30
 
 
@@ -192,7 +197,8 @@ def test_withdrawn_removed_and_unready_nodes_stay_and_are_flagged():
 
     found = {n.id: n for n in ancestors(later.pk)}
     assert set(found) == {original.pk, taken_down.pk, rejected.pk, remix.pk}
-    assert found[original.pk].withdrawn and not found[original.pk].removed
+    assert found[original.pk].withdrawn
+    assert not found[original.pk].removed
     assert found[original.pk].depth == 3
     assert found[taken_down.pk].removed
     assert found[taken_down.pk].thumbnail_url == ""
@@ -285,10 +291,13 @@ def test_unknown_or_out_of_range_ids_give_an_empty_lineage():
     assert ancestors(alone.pk + 1000) == []
     assert descendants(alone.pk + 1000) == []
     missing = lineage(alone.pk + 1000)
-    assert missing.focus is None and missing.is_empty
+    assert missing.focus is None
+    assert missing.is_empty
     assert lineage(2**70).focus is None
     assert lineage(0).focus is None
 
     single = lineage(alone.pk)
-    assert single.focus is not None and single.focus.title == alone.title
-    assert single.is_empty and single.edges == ()
+    assert single.focus is not None
+    assert single.focus.title == alone.title
+    assert single.is_empty
+    assert single.edges == ()

@@ -31,7 +31,8 @@ def moto_endpoint():
     server = Path(sys.executable).with_name("moto_server")
     process = subprocess.Popen(
         [str(server), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -53,7 +54,10 @@ def moto_endpoint():
 def s3(moto_endpoint, settings, monkeypatch):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     client = boto3.client(
-        "s3", endpoint_url=moto_endpoint, aws_access_key_id="test", aws_secret_access_key="test",
+        "s3",
+        endpoint_url=moto_endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
         region_name="us-east-1",
     )
     client.create_bucket(Bucket=BUCKET)
@@ -63,9 +67,15 @@ def s3(moto_endpoint, settings, monkeypatch):
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
-                "bucket_name": BUCKET, "endpoint_url": moto_endpoint, "access_key": "test",
-                "secret_key": "test", "region_name": "us-east-1", "default_acl": None,
-                "file_overwrite": False, "querystring_auth": True, "signature_version": "s3v4",
+                "bucket_name": BUCKET,
+                "endpoint_url": moto_endpoint,
+                "access_key": "test",
+                "secret_key": "test",
+                "region_name": "us-east-1",
+                "default_acl": None,
+                "file_overwrite": False,
+                "querystring_auth": True,
+                "signature_version": "s3v4",
                 "addressing_style": "path",
             },
         },
@@ -88,14 +98,20 @@ def test_upload_thumbnail_and_serving_url_in_s3(
     with django_capture_on_commit_callbacks(execute=True):
         response = member_client.post(
             "/api/contributions/",
-            {"project": project.slug, "title": "In the cloud", "kind": "image",
-             "terms_accepted": "true", "file": samples.uploaded("x.png", data, "image/png")},
+            {
+                "project": project.slug,
+                "title": "In the cloud",
+                "kind": "image",
+                "terms_accepted": "true",
+                "file": samples.uploaded("x.png", data, "image/png"),
+            },
         )
     assert response.status_code == 201, response.content
     contribution = Contribution.objects.get()
     assert contribution.status == "ready"
     keys = _keys(s3)
-    assert contribution.file.name in keys and contribution.thumbnail.name in keys
+    assert contribution.file.name in keys
+    assert contribution.thumbnail.name in keys
     detail = Client().get(f"/api/contributions/{contribution.pk}/").json()
     assert detail["file_url"].startswith(s3.meta.endpoint_url)
     served = requests.get(detail["file_url"], timeout=10)
@@ -103,34 +119,44 @@ def test_upload_thumbnail_and_serving_url_in_s3(
     assert served.content == data
     assert served.headers["Content-Type"] == "image/png"
     thumb = requests.get(detail["thumbnail_url"], timeout=10)
-    assert thumb.status_code == 200 and thumb.headers["Content-Type"].startswith("image/")
+    assert thumb.status_code == 200
+    assert thumb.headers["Content-Type"].startswith("image/")
 
 
 @pytest.mark.django_db
 def test_presigned_post_then_submit_checks_the_file_where_it_arrived(
     s3, member_client, project, django_capture_on_commit_callbacks
 ):
-    ask = member_client.post("/api/contributions/uploads/", {"kind": "audio"},
-                             content_type="application/json")
+    ask = member_client.post(
+        "/api/contributions/uploads/", {"kind": "audio"}, content_type="application/json"
+    )
     assert ask.status_code == 201, ask.content
     post = ask.json()
     assert post["upload_key"].startswith("incoming/")
     assert post["max_bytes"] == 100 * 1024 * 1024
     data = samples.wav_bytes()
-    sent = requests.post(post["url"], data=post["fields"], files={"file": ("a.wav", data)}, timeout=10)
+    sent = requests.post(
+        post["url"], data=post["fields"], files={"file": ("a.wav", data)}, timeout=10
+    )
     assert sent.status_code in (200, 201, 204), sent.text
     assert post["upload_key"] in _keys(s3)
     with django_capture_on_commit_callbacks(execute=True):
         response = member_client.post(
             "/api/contributions/",
-            {"project": project.slug, "title": "Straight to the store", "kind": "audio",
-             "terms_accepted": True, "upload_key": post["upload_key"]},
+            {
+                "project": project.slug,
+                "title": "Straight to the store",
+                "kind": "audio",
+                "terms_accepted": True,
+                "upload_key": post["upload_key"],
+            },
             content_type="application/json",
         )
     assert response.status_code == 201, response.content
     contribution = Contribution.objects.get()
     assert contribution.status == "ready"
-    assert contribution.sha256 and contribution.duration_ms
+    assert contribution.sha256
+    assert contribution.duration_ms
     keys = _keys(s3)
     assert post["upload_key"] not in keys  # moved under its generated name
     assert contribution.file.name in keys
@@ -138,14 +164,21 @@ def test_presigned_post_then_submit_checks_the_file_where_it_arrived(
 
 @pytest.mark.django_db
 def test_a_refused_direct_upload_is_deleted_and_leaves_no_row(s3, member_client, project):
-    post = member_client.post("/api/contributions/uploads/", {"kind": "image"},
-                              content_type="application/json").json()
-    requests.post(post["url"], data=post["fields"], files={"file": ("x.svg", samples.svg_bytes())},
-                  timeout=10)
+    post = member_client.post(
+        "/api/contributions/uploads/", {"kind": "image"}, content_type="application/json"
+    ).json()
+    requests.post(
+        post["url"], data=post["fields"], files={"file": ("x.svg", samples.svg_bytes())}, timeout=10
+    )
     response = member_client.post(
         "/api/contributions/",
-        {"project": project.slug, "title": "Sneaky", "kind": "image", "terms_accepted": True,
-         "upload_key": post["upload_key"]},
+        {
+            "project": project.slug,
+            "title": "Sneaky",
+            "kind": "image",
+            "terms_accepted": True,
+            "upload_key": post["upload_key"],
+        },
         content_type="application/json",
     )
     assert response.status_code == 400
@@ -158,8 +191,13 @@ def test_a_refused_direct_upload_is_deleted_and_leaves_no_row(s3, member_client,
 def test_upload_keys_not_issued_here_are_refused(s3, member_client, project):
     response = member_client.post(
         "/api/contributions/",
-        {"project": project.slug, "title": "x", "kind": "image", "terms_accepted": True,
-         "upload_key": "contributions/someone-elses.png"},
+        {
+            "project": project.slug,
+            "title": "x",
+            "kind": "image",
+            "terms_accepted": True,
+            "upload_key": "contributions/someone-elses.png",
+        },
         content_type="application/json",
     )
     assert response.status_code == 400
@@ -168,7 +206,8 @@ def test_upload_keys_not_issued_here_are_refused(s3, member_client, project):
 
 @pytest.mark.django_db
 def test_direct_uploads_need_the_s3_mode(member_client):
-    response = member_client.post("/api/contributions/uploads/", {"kind": "image"},
-                                  content_type="application/json")
+    response = member_client.post(
+        "/api/contributions/uploads/", {"kind": "image"}, content_type="application/json"
+    )
     assert response.status_code == 400
     assert "S3" in response.json()["detail"]

@@ -57,17 +57,21 @@ def test_every_allowed_format_uploads_and_ends_ready_with_a_thumbnail(
     assert contribution.size_bytes == len(data)
     assert len(contribution.sha256) == 64
     assert contribution.thumbnail
-    assert contribution.terms_version and contribution.terms_accepted_at
+    assert contribution.terms_version
+    assert contribution.terms_accepted_at
     # Stored under a generated name that has nothing of the uploaded name in it.
     stored = contribution.file.name.rsplit("/", 1)[-1]
     assert name.rsplit(".", 1)[0] not in stored
     if kind == "image":
-        assert contribution.width and contribution.height
+        assert contribution.width
+        assert contribution.height
     else:
-        assert contribution.duration_ms and contribution.duration_ms > 500
+        assert contribution.duration_ms
+        assert contribution.duration_ms > 500
     detail = Client().get(f"/api/contributions/{contribution.pk}/").json()
     assert detail["status"] == "ready"
-    assert detail["thumbnail_url"] and detail["file_url"]
+    assert detail["thumbnail_url"]
+    assert detail["file_url"]
     assert detail["author"]["id"] == contribution.author_id
 
 
@@ -120,7 +124,9 @@ def test_look_alikes_bombs_empty_and_mislabelled_files_are_refused(
 def test_size_limits_come_from_settings(member_client, project, settings):
     settings.MEDIA_MAX_BYTES = {**settings.MEDIA_MAX_BYTES, "image": 1000}
     response = _post(
-        member_client, project, kind="image",
+        member_client,
+        project,
+        kind="image",
         file=samples.uploaded("big.png", samples.png_bytes(400, 400), "image/png"),
     )
     assert response.status_code == 400
@@ -133,7 +139,10 @@ def test_text_is_ready_at_once_and_sanitised(member_client, project):
     response = member_client.post(
         "/api/contributions/",
         {
-            "project": project.slug, "title": "A poem", "kind": "text", "terms_accepted": True,
+            "project": project.slug,
+            "title": "A poem",
+            "kind": "text",
+            "terms_accepted": True,
             "text": "Some *words*<script>alert(1)</script> [x](javascript:alert(1))",
         },
         content_type="application/json",
@@ -150,8 +159,13 @@ def test_text_is_ready_at_once_and_sanitised(member_client, project):
 def test_only_members_contribute_and_anonymous_gets_401(project):
     outsider = Client()
     outsider.force_login(UserFactory())
-    payload = {"project": project.slug, "title": "x", "kind": "text", "text": "hi",
-               "terms_accepted": True}
+    payload = {
+        "project": project.slug,
+        "title": "x",
+        "kind": "text",
+        "text": "hi",
+        "terms_accepted": True,
+    }
     denied = outsider.post("/api/contributions/", payload, content_type="application/json")
     assert denied.status_code == 403
     assert "Join the project" in denied.json()["detail"]
@@ -173,8 +187,13 @@ def test_archived_projects_take_no_contributions(member_client, project):
 def test_the_contributor_terms_must_be_accepted(member_client, project):
     response = member_client.post(
         "/api/contributions/",
-        {"project": project.slug, "title": "x", "kind": "text", "text": "hi",
-         "terms_accepted": False},
+        {
+            "project": project.slug,
+            "title": "x",
+            "kind": "text",
+            "text": "hi",
+            "terms_accepted": False,
+        },
         content_type="application/json",
     )
     assert response.status_code == 400
@@ -209,8 +228,14 @@ def test_bad_fields_get_a_400_naming_the_field(member_client, project, payload, 
 def _text(client, project, title="Original", **extra):
     response = client.post(
         "/api/contributions/",
-        {"project": project.slug, "title": title, "kind": "text", "text": "words",
-         "terms_accepted": True, **extra},
+        {
+            "project": project.slug,
+            "title": title,
+            "kind": "text",
+            "text": "words",
+            "terms_accepted": True,
+            **extra,
+        },
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
@@ -229,13 +254,16 @@ def test_remix_across_projects_with_weights_notifies_the_source_author(
     first = _text(author_client, elsewhere, "Sketch")
     second = _text(member_client, project, "Melody")
     remix = _text(
-        member_client, project, "Both",
+        member_client,
+        project,
+        "Both",
         sources=[{"contribution": first["id"], "weight": "2.5"}, {"contribution": second["id"]}],
     )
     links = {s["contribution"]: s["weight"] for s in remix["sources"]}
     assert links == {first["id"]: "2.500", second["id"]: "1.000"}
     told = Notification.objects.get(recipient=other_author, kind=Notification.Kind.REMIXED)
-    assert "Sketch" in told.message and member.username in told.message
+    assert "Sketch" in told.message
+    assert member.username in told.message
     assert told.url == f"/contributions/{remix['id']}/"
     # Nobody is told about remixing their own work.
     assert not Notification.objects.filter(recipient=member, kind="remixed").exists()
@@ -244,15 +272,26 @@ def test_remix_across_projects_with_weights_notifies_the_source_author(
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("weight", "says"),
-    [("0", "more than 0"), ("10.5", "at most 10"), ("1.2345", "3 decimal"), ("abc", "number"),
-     ("-1", "more than 0")],
+    [
+        ("0", "more than 0"),
+        ("10.5", "at most 10"),
+        ("1.2345", "3 decimal"),
+        ("abc", "number"),
+        ("-1", "more than 0"),
+    ],
 )
 def test_bad_weights_are_refused(member_client, project, weight, says):
     source = _text(member_client, project)
     response = member_client.post(
         "/api/contributions/",
-        {"project": project.slug, "title": "r", "kind": "text", "text": "x", "terms_accepted": True,
-         "sources": [{"contribution": source["id"], "weight": weight}]},
+        {
+            "project": project.slug,
+            "title": "r",
+            "kind": "text",
+            "text": "x",
+            "terms_accepted": True,
+            "sources": [{"contribution": source["id"], "weight": weight}],
+        },
         content_type="application/json",
     )
     assert response.status_code == 400, response.content
@@ -266,8 +305,12 @@ def test_sources_must_exist_be_ready_not_withdrawn_and_appear_once(member_client
     withdrawn = _text(member_client, project, "gone")
     member_client.post(f"/api/contributions/{withdrawn['id']}/withdraw/")
     processing = Contribution.objects.create(
-        project=project, author=member, title="processing", kind="image",
-        terms_version="t", terms_accepted_at="2026-01-01T00:00:00Z",
+        project=project,
+        author=member,
+        title="processing",
+        kind="image",
+        terms_version="t",
+        terms_accepted_at="2026-01-01T00:00:00Z",
     )
     cases = [
         ([{"contribution": 10**9}], "does not exist"),
@@ -280,8 +323,14 @@ def test_sources_must_exist_be_ready_not_withdrawn_and_appear_once(member_client
     for sources, says in cases:
         response = member_client.post(
             "/api/contributions/",
-            {"project": project.slug, "title": "r", "kind": "text", "text": "x",
-             "terms_accepted": True, "sources": sources},
+            {
+                "project": project.slug,
+                "title": "r",
+                "kind": "text",
+                "text": "x",
+                "terms_accepted": True,
+                "sources": sources,
+            },
             content_type="application/json",
         )
         assert response.status_code == 400, (sources, response.content)
@@ -291,11 +340,15 @@ def test_sources_must_exist_be_ready_not_withdrawn_and_appear_once(member_client
 
 
 @pytest.mark.django_db
-def test_sources_as_a_json_string_in_multipart(member_client, project, django_capture_on_commit_callbacks):
+def test_sources_as_a_json_string_in_multipart(
+    member_client, project, django_capture_on_commit_callbacks
+):
     source = _text(member_client, project)
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(
-            member_client, project, kind="image",
+            member_client,
+            project,
+            kind="image",
             file=samples.uploaded("x.png", samples.png_bytes(), "image/png"),
             sources=json.dumps([{"contribution": source["id"], "weight": "3"}]),
         )

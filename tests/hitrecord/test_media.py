@@ -471,7 +471,7 @@ def test_sha256_of_reads_from_the_start_and_rewinds():
     assert handle.tell() == 0
 
 
-def test_local_media_is_served_with_its_real_type(client, settings):
+def test_local_media_is_served_with_its_real_type(db, client, settings):
     if settings.MEDIA_IN_S3:
         pytest.skip("media is served by the S3 store, which keeps the type it was given")
 

@@ -477,7 +477,9 @@ def test_call_patch_permissions_and_bad_ids():
     assert response.status_code == 400
     call.refresh_from_db()
     other.refresh_from_db()
-    assert call.is_open and other.is_open and call.medium == "audio"
+    assert call.is_open
+    assert other.is_open
+    assert call.medium == "audio"
 
 
 # --- schema -------------------------------------------------------------------------------
@@ -505,4 +507,5 @@ def test_every_projects_endpoint_is_in_the_schema_with_shapes(client):
     assert {"search", "medium", "status", "has_calls", "good_first", "ordering", "page"} <= params
     project = schema["components"]["schemas"]["Project"]["properties"]
     assert project["contributor_share"]["type"] == "string"
-    assert "directors" in project and "open_call_count" in project
+    assert "directors" in project
+    assert "open_call_count" in project

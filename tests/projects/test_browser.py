@@ -36,5 +36,6 @@ def test_create_a_project_with_a_cover_and_see_it(page, tmp_path):
     assert page.get_by_role("button", name="Leave project").is_visible()
     assert page.locator(".prose strong").inner_text() == "rain"
     project = Project.objects.get(slug="rain-on-tin-roofs")
-    assert project.mediums == ["audio"] and project.cover
+    assert project.mediums == ["audio"]
+    assert project.cover
     assert page.csp_violations == []

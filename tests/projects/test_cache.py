@@ -73,4 +73,22 @@ def test_each_query_gets_its_own_cached_fragment(client):
     services.project_create(by=director, title="Calm", mediums=["image"])
     assert "Calm" not in _cards(client, "/projects/?medium=audio")
     assert "Storm" not in _cards(client, "/projects/?medium=image")
-    assert "Storm" in _cards(client, "/projects/") and "Calm" in _cards(client, "/projects/")
+    assert "Storm" in _cards(client, "/projects/")
+    assert "Calm" in _cards(client, "/projects/")
+
+
+def test_a_signed_in_person_never_gets_the_visitors_cached_page(client):
+    services.project_create(by=UserFactory(), title="Shared")
+    assert "Sign in" in _cards(client)
+    person = UserFactory(username="signedin")
+    mine = Client()
+    mine.force_login(person)
+    page = _cards(mine)
+    assert "Shared" in page
+    assert 'href="/u/signedin/"' in page
+    assert "Sign out" in page
+
+
+def test_an_invalid_query_is_never_cached(client):
+    assert client.get("/projects/?medium=smell").status_code == 400
+    assert client.get("/projects/?medium=smell").status_code == 400

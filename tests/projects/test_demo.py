@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from PIL import Image
 
+from accounts import demo as accounts_demo
 from accounts.models import Medium
+from projects import demo
 from projects.demo import PROJECTS
 from projects.models import Call, Membership, Project
 
 
 @pytest.mark.django_db
-def test_seed_demo_makes_projects_with_covers_people_and_calls_once():
-    call_command("seed_demo", stdout=StringIO())
+def test_demo_seed_makes_projects_with_covers_people_and_calls_once():
+    world: dict = {}
+    accounts_demo.seed(world)
+    demo.seed(world)
+    assert set(world["projects"]) == {slug for slug, *_ in PROJECTS}
     projects = list(Project.objects.all())
     assert len(projects) == len(PROJECTS) >= 12
     assert {slug for slug, *_ in PROJECTS} == {p.slug for p in projects}
@@ -33,5 +35,10 @@ def test_seed_demo_makes_projects_with_covers_people_and_calls_once():
     assert {p.status for p in projects} == set(Project.Status.values)
 
     counts = (Project.objects.count(), Membership.objects.count(), Call.objects.count())
-    call_command("seed_demo", stdout=StringIO())
+    again: dict = {}
+    accounts_demo.seed(again)
+    demo.seed(again)
+    assert {s: p.pk for s, p in again["projects"].items()} == {
+        s: p.pk for s, p in world["projects"].items()
+    }
     assert (Project.objects.count(), Membership.objects.count(), Call.objects.count()) == counts

@@ -91,7 +91,8 @@ def test_list_card_shows_directors_mediums_members_and_open_calls_but_no_likes(c
     assert "by Dana Reyes" in text
     assert "3 members" in text
     assert "1 open call" in text
-    assert "text" in text and "video" in text
+    assert "text" in text
+    assert "video" in text
     assert "like" not in text.lower()
     assert "follower" not in text.lower()
 
@@ -123,7 +124,8 @@ def test_project_page_shows_brief_sanitised_people_calls_and_gallery(client):
     project = services.project_create(
         by=director,
         title="Paper Boats",
-        brief="# Wishes\n\nFold a **boat**.\n\n<script>alert('x')</script><img src=x onerror=alert(1)>",
+        brief="# Wishes\n\nFold a **boat**.\n\n"
+        "<script>alert('x')</script><img src=x onerror=alert(1)>",
         mediums=["image"],
     )
     services.project_join(project=project, user=member)
@@ -139,7 +141,8 @@ def test_project_page_shows_brief_sanitised_people_calls_and_gallery(client):
     assert "<strong>boat</strong>" in html
     assert "<script>alert" not in html
     assert "onerror" not in html
-    assert "Directed by" in _text(response) and "dana" in html
+    assert "Directed by" in _text(response)
+    assert "dana" in html
     assert "mira" in html
     assert "Watercolour boats" in html
     assert "Old ask" not in html
@@ -174,7 +177,8 @@ def test_the_last_director_cannot_leave_and_is_told_why():
 def test_joining_needs_a_sign_in_and_a_post(client):
     project = ProjectFactory()
     response = client.post(f"/projects/{project.slug}/join/")
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
     assert _client(UserFactory()).get(f"/projects/{project.slug}/join/").status_code == 405
     assert project.memberships.count() == 1
 
@@ -197,7 +201,8 @@ def test_unknown_project_is_404(client):
 
 def test_new_project_page_needs_a_sign_in(client):
     response = client.get("/projects/new/")
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
 
 
 def test_create_a_project_with_a_cover_through_the_form():
@@ -217,11 +222,13 @@ def test_create_a_project_with_a_cover_through_the_form():
         },
     )
     project = Project.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/projects/{project.slug}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/projects/{project.slug}/"
     assert project.slug == "songs-for-slow-trains"
     assert project.mediums == ["text", "audio"]
     assert project.remix_upstream_share == Decimal("0.4")
-    assert project.cover and project.cover_thumbnail
+    assert project.cover
+    assert project.cover_thumbnail
     page = client.get(response["Location"]).content.decode()
     assert project.cover.url in page
     assert "You direct this project." in page
@@ -320,7 +327,8 @@ def test_archived_edit_offers_only_the_status():
     project = ProjectFactory(status="archived", title="Done")
     client = _client(project.created_by)
     page = client.get(f"/projects/{project.slug}/edit/").content.decode()
-    assert 'name="title"' not in page and 'name="status"' in page
+    assert 'name="title"' not in page
+    assert 'name="status"' in page
     response = client.post(f"/projects/{project.slug}/edit/", {"status": "open", "title": "X"})
     assert response.status_code == 302
     project.refresh_from_db()

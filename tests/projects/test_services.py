@@ -151,7 +151,8 @@ def test_join_is_idempotent_and_leave_keeps_a_director(user):
     project = services.project_create(by=user, title="Ours")
     artist = UserFactory()
     membership, created = services.project_join(project=project, user=artist)
-    assert created and membership.role == Membership.Role.MEMBER
+    assert created
+    assert membership.role == Membership.Role.MEMBER
     again, created = services.project_join(project=project, user=artist)
     assert (again.pk, created) == (membership.pk, False)
     _, created = services.project_join(project=project, user=user)
@@ -176,7 +177,8 @@ def test_add_director_needs_a_member_and_is_audited(user):
     with pytest.raises(PermissionDenied):
         services.project_add_director(project=project, by=artist, user_id=artist.pk)
     membership, changed = services.project_add_director(project=project, by=user, user_id=artist.pk)
-    assert changed and membership.role == Membership.Role.DIRECTOR
+    assert changed
+    assert membership.role == Membership.Role.DIRECTOR
     assert services.project_add_director(project=project, by=user, user_id=artist.pk)[1] is False
     entry = AuditEntry.objects.get(action="project.director_add")
     assert entry.details == {"user": artist.pk, "username": artist.username}
