@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services, throttle
 from accounts.forms import AccountDeleteForm, ProfileForm, SignInForm, SignupForm
 from accounts.models import User
+from contributions.gallery import gallery_context
 from hitrecord.media import MediaRejected
 from projects.models import Membership
 
@@ -79,7 +80,14 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     person = selectors.person_by_username(username=username)
     if person is None:
         raise Http404("No one here goes by that name.")
-    context = {"person": person, "memberships": list(_profile_memberships(person))}
+    context = {
+        "person": person,
+        "memberships": list(_profile_memberships(person)),
+        **gallery_context(request, author_id=person.pk),
+        "gallery_title": "Contributions",
+        "gallery_empty": "No contributions yet.",
+        "gallery_cta_url": "/projects/" if request.user == person else "",
+    }
     return render(request, "accounts/profile.html", context)
 
 

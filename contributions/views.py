@@ -77,10 +77,12 @@ def _requested_sources(request: HttpRequest) -> list[Contribution]:
 def new(request: HttpRequest) -> HttpResponse:
     """Submit a contribution: a file with a progress bar, or text written in the page."""
     user = cast(User, request.user)
-    slug = request.POST.get("project") or request.GET.get("project") or ""
-    target = Project.objects.filter(slug=slug).first() if slug else None
-    is_member = target is not None and Membership.objects.filter(project=target, user=user).exists()
     sources = _requested_sources(request)
+    slug = request.POST.get("project") or request.GET.get("project") or ""
+    if not slug and sources and _is_member(sources[0].project, user):
+        slug = sources[0].project.slug  # remixing: where the first source lives, if joined
+    target = Project.objects.filter(slug=slug).first() if slug else None
+    is_member = target is not None and _is_member(target, user)
     calls = Call.objects.filter(project=target, is_open=True) if target else Call.objects.none()
     initial: dict[str, Any] = {"project": slug, "call": request.GET.get("call") or None}
     if sources:
@@ -140,6 +142,10 @@ def new(request: HttpRequest) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _is_member(project: Project, user: User) -> bool:
+    return Membership.objects.filter(project=project, user=user).exists()
 
 
 def _direct_upload_enabled() -> bool:

@@ -41,7 +41,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             detail={"detail": "A value is too large or malformed for storage; send a smaller one."}
         )
     elif isinstance(exc, exceptions.NotAuthenticated):
+        auth_header = getattr(exc, "auth_header", None)
         exc = exceptions.NotAuthenticated(
             detail="Sign in first: send 'Authorization: Token <token>' or use a session."
         )
+        if auth_header:
+            exc.auth_header = auth_header  # type: ignore[attr-defined]
     return drf_exception_handler(exc, context)

@@ -20,6 +20,7 @@ from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -111,7 +112,9 @@ def project_list(request: HttpRequest) -> HttpResponse:
         page_key = f"projects:page:{version}:{address}"
         html = cache.get(page_key)
         if html is not None:
-            return HttpResponse(html)
+            cached = HttpResponse(html)
+            patch_vary_headers(cached, ("Cookie",))  # as the rendered page says
+            return cached
     query = urlencode(sorted((k, v) for k, v in request.GET.items() if k != "page" and v))
     page_number = request.GET.get("page", "1")
     if not page_number.isdigit() or len(page_number) > 9:

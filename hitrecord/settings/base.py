@@ -40,6 +40,11 @@ ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# Addresses or networks of the reverse proxy: only from these is X-Forwarded-For believed
+# (sign-in throttling counts per client address).
+TRUSTED_PROXY_IPS = env_list("TRUSTED_PROXY_IPS", [])
+SIGNIN_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5)
+SIGNIN_FAILURE_WINDOW = env_int("SIGNIN_FAILURE_WINDOW", 900)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

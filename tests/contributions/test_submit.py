@@ -171,6 +171,7 @@ def test_only_members_contribute_and_anonymous_gets_401(project):
     assert "Join the project" in denied.json()["detail"]
     anonymous = Client().post("/api/contributions/", payload, content_type="application/json")
     assert anonymous.status_code == 401
+    assert anonymous["WWW-Authenticate"].startswith("Token")
     assert not Contribution.objects.exists()
 
 

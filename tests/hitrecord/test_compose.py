@@ -66,3 +66,8 @@ def test_the_media_bucket_is_created_at_start():
         "service_completed_successfully"
     )
     assert SERVICES["postgres"]["environment"]["POSTGRES_DB"] in _env("web")["DATABASE_URL"]
+
+
+def test_forwarded_addresses_are_believed_only_from_the_compose_network():
+    subnet = COMPOSE["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert _env("web")["TRUSTED_PROXY_IPS"] == subnet

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -80,6 +82,7 @@ def test_email_url_becomes_smtp_settings():
     assert email_settings("")["EMAIL_BACKEND"].endswith("console.EmailBackend")
 
 
+@pytest.mark.django_db
 def test_proxy_https_header_is_trusted(client, settings):
     settings.SECURE_SSL_REDIRECT = True
     plain = client.get("/", secure=False)
