@@ -41,7 +41,9 @@ class SourceOutSerializer(serializers.Serializer[Any]):
 
 
 class ContributionSerializer(serializers.ModelSerializer[Contribution]):
-    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    project: serializers.SlugRelatedField[Project] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     author = AuthorSerializer(read_only=True)
     sources = SourceOutSerializer(source="source_links", many=True, read_only=True)
     remix_count = serializers.SerializerMethodField()

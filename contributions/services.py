@@ -7,12 +7,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage, default_storage
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -359,8 +360,12 @@ def contribution_delete(*, contribution: Contribution, by: User) -> None:
             "This contribution is used (by a remix or a locked cut), so it stays: "
             "withdraw it instead."
         ) from None
+    transaction.on_commit(partial(_delete_files, storage, names))
+
+
+def _delete_files(storage: Storage, names: list[str]) -> None:
     for name in names:
-        transaction.on_commit(lambda name=name: storage.delete(name))
+        storage.delete(name)
 
 
 def contribution_take_down(*, contribution: Contribution, by: User, reason: str) -> Contribution:
@@ -376,8 +381,8 @@ def contribution_take_down(*, contribution: Contribution, by: User, reason: str)
         contribution.removed = True
         contribution.removed_at = timezone.now()
         contribution.removed_reason = reason.strip()[:500]
-        contribution.file = ""  # type: ignore[assignment]
-        contribution.thumbnail = ""  # type: ignore[assignment]
+        contribution.file = ""
+        contribution.thumbnail = ""
         contribution.text = ""
         contribution.text_html = ""
         contribution.save()
@@ -393,8 +398,7 @@ def contribution_take_down(*, contribution: Contribution, by: User, reason: str)
             message=f"Your “{contribution.title}” was taken down: {reason.strip()[:300]}",
             url=contribution.get_absolute_url(),
         )
-        for name in names:
-            transaction.on_commit(lambda name=name: storage.delete(name))
+        transaction.on_commit(partial(_delete_files, storage, names))
     return contribution
 
 

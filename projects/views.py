@@ -21,9 +21,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from contributions.gallery import gallery_context
 from hitrecord.errors import ConflictError
 from projects import selectors, services
 from projects.forms import CallForm, DirectorForm, ProjectFilterForm, ProjectForm
@@ -95,7 +97,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _plain_visitor(request: HttpRequest) -> bool:
     """A visitor with no session and no pending messages: every such visitor sees the same
-    page for the same address, so the whole page can be cached."""
+    page for the same URL, so the whole page can be cached."""
     return settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES
 
 
@@ -104,12 +106,12 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
     Cached under the "projects changed" version: the filters and grid per query for
     everyone (no database query, no form rendering on a repeat visit), and the whole page
-    per address for visitors without a session. Only valid queries are ever cached."""
+    per URL for visitors without a session. Only valid queries are ever cached."""
     version = selectors.projects_version()
     page_key = ""
     if _plain_visitor(request):
-        address = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-        page_key = f"projects:page:{version}:{address}"
+        url_digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+        page_key = f"projects:page:{version}:{url_digest}"
         html = cache.get(page_key)
         if html is not None:
             cached = HttpResponse(html)
@@ -161,6 +163,11 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "directors": page.directors,
             "members": page.members,
             "open_calls": page.open_calls,
+            **gallery_context(request, project_id=page.project.pk),
+            "gallery_cta_url": f"/contributions/new/?project={page.project.slug}"
+            if membership is not None and not page.project.is_archived
+            else "",
+            "gallery_empty": "No contributions yet. Answer a call, or start something.",
         },
     )
 
@@ -303,6 +310,12 @@ def project_join(request: HttpRequest, slug: str) -> HttpResponse:
     _membership, created = services.project_join(project=project, user=cast(User, request.user))
     if created:
         messages.success(request, f"You joined {project.title}. Answer an open call.")
+    # The contribution form offers joining in one click and comes back to itself.
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(next_url)
     return redirect(project)
 
 

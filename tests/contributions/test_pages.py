@@ -224,3 +224,21 @@ def test_query_counts_do_not_grow_with_the_world():
         assert small_count == big_count, (small_url, small_count, big_count)
         if not small_url.startswith("/api/"):
             assert big_count <= 10, (big_url, big_count)
+
+
+@pytest.mark.django_db
+def test_joining_from_the_form_comes_back_to_the_form(project):
+    outsider = UserFactory()
+    client = Client()
+    client.force_login(outsider)
+    form_url = f"/contributions/new/?project={project.slug}"
+    response = client.post(f"/projects/{project.slug}/join/", {"next": form_url})
+    assert response.status_code == 302
+    assert response["Location"] == form_url
+    page = client.get(form_url).content.decode()
+    assert f"Join {project.title}" not in page
+    assert 'name="terms"' in page
+    # Somewhere else entirely is not followed.
+    other = make_project()
+    away = client.post(f"/projects/{other.slug}/join/", {"next": "https://evil.example/"})
+    assert away["Location"] == f"/projects/{other.slug}/"
