@@ -141,31 +141,22 @@ def contribution_submit(
     _require_member(user=user, project=project)
     if not terms_accepted:
         raise ValidationError({"terms": "Accept the contributor terms to share your work."})
+    submit = partial(
+        _submit,
+        user=user,
+        project=project,
+        title=title,
+        kind=kind,
+        description=description,
+        text=text,
+        call=call,
+        sources=sources,
+    )
     if not upload_key:
-        return _submit(
-            user=user,
-            project=project,
-            title=title,
-            kind=kind,
-            description=description,
-            text=text,
-            file=file,
-            call=call,
-            sources=sources,
-        )
+        return submit(file=file)
     incoming = _incoming_file(upload_key)
     try:
-        return _submit(
-            user=user,
-            project=project,
-            title=title,
-            kind=kind,
-            description=description,
-            text=text,
-            file=incoming,
-            call=call,
-            sources=sources,
-        )
+        return submit(file=incoming)
     finally:
         # Stored under its generated name, or refused: either way the incoming copy goes.
         incoming.close()
@@ -296,10 +287,14 @@ def contribution_process(*, contribution_id: int) -> Contribution | None:
                     thumbnail = video_poster(stored)
                 else:
                     thumbnail = audio_thumbnail(info, title=contribution.title)
-        except MediaRejected as exc:
+        except (MediaRejected, FileNotFoundError) as exc:
             contribution.file.delete(save=False)
             contribution.status = Contribution.Status.REJECTED
-            contribution.rejection_reason = exc.message
+            contribution.rejection_reason = (
+                exc.message
+                if isinstance(exc, MediaRejected)
+                else "The file could not be read from storage; upload it again."
+            )
             contribution.save(update_fields=["file", "status", "rejection_reason", "updated_at"])
             return contribution
         _fill_metadata(contribution, info)

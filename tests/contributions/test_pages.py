@@ -242,3 +242,66 @@ def test_joining_from_the_form_comes_back_to_the_form(project):
     other = make_project()
     away = client.post(f"/projects/{other.slug}/join/", {"next": "https://evil.example/"})
     assert away["Location"] == f"/projects/{other.slug}/"
+
+
+@pytest.mark.django_db
+def test_the_project_gallery_filters_by_kind_and_needs_a_remix_and_pages(member, project):
+    now = timezone.now()
+    base = dict(
+        project=project, author=member, status="ready", terms_version="t", terms_accepted_at=now
+    )
+    texts = Contribution.objects.bulk_create(
+        Contribution(title=f"Verse {i}", kind="text", text="words", **base) for i in range(26)
+    )
+    picture = Contribution.objects.create(title="Only picture", kind="image", **base)
+    Source.objects.create(contribution=texts[25], source=texts[24])
+    hidden = Contribution.objects.create(title="Hidden one", kind="text", withdrawn=True, **base)
+
+    page = Client().get(f"/projects/{project.slug}/").content.decode()
+    assert "Page 1 of 2" in page
+    assert hidden.title not in page
+    images = Client().get(f"/projects/{project.slug}/?kind=image").content.decode()
+    assert picture.title in images
+    assert "Verse 3" not in images
+    needs = Client().get(f"/projects/{project.slug}/?kind=text&needs_remix=1").content.decode()
+    assert "Verse 25<" in needs  # remixes another, but nothing remixes it
+    assert "Verse 24<" not in needs  # remixed once
+    assert "Verse 23<" in needs
+    second = Client().get(f"/projects/{project.slug}/?page=2").content.decode()
+    assert "Page 2 of 2" in second
+    profile = Client().get(f"/u/{member.username}/?kind=image").content.decode()
+    assert picture.title in profile
+    assert "Verse 3" not in profile
+
+
+@pytest.mark.django_db
+def test_the_lineage_endpoint_is_throttled(member, project, settings):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "lineage": "3/min"},
+    }
+    from rest_framework.throttling import ScopedRateThrottle
+
+    ScopedRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    try:
+        piece = Contribution.objects.create(
+            project=project,
+            author=member,
+            title="Popular",
+            kind="text",
+            text="x",
+            status="ready",
+            terms_version="t",
+            terms_accepted_at=timezone.now(),
+        )
+        client = Client()
+        codes = [
+            client.get(f"/api/contributions/{piece.pk}/lineage/").status_code for _ in range(4)
+        ]
+        assert codes == [200, 200, 200, 429]
+        blocked = client.get(f"/api/contributions/{piece.pk}/lineage/")
+        assert "throttled" in blocked.json()["detail"].lower()
+        assert int(blocked["Retry-After"]) > 0
+    finally:
+        ScopedRateThrottle.THROTTLE_RATES = rates
