@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from accounts.models import User
 from contributions import services
@@ -52,8 +54,24 @@ class ContributionAdmin(admin.ModelAdmin[Contribution]):
         return False
 
     @admin.action(description="Take down (rights complaint): remove media, keep in lineage")
-    def take_down(self, request: HttpRequest, queryset: QuerySet[Contribution]) -> None:
-        reason = request.POST.get("reason") or "Taken down after a rights complaint."
+    def take_down(
+        self, request: HttpRequest, queryset: QuerySet[Contribution]
+    ) -> TemplateResponse | None:
+        """Asks for the reason first (the author is told it, the audit log keeps it)."""
+        reason = request.POST.get("reason", "").strip()
+        if "apply" not in request.POST or not reason:
+            return TemplateResponse(
+                request,
+                "admin/contributions/take_down.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Take contributions down",
+                    "contributions": queryset.select_related("author", "project"),
+                    "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                    "missing_reason": "apply" in request.POST,
+                    "opts": self.model._meta,
+                },
+            )
         count = 0
         for contribution in queryset.filter(removed=False):
             services.contribution_take_down(
@@ -61,6 +79,7 @@ class ContributionAdmin(admin.ModelAdmin[Contribution]):
             )
             count += 1
         self.message_user(request, f"Took down {count} contribution(s).", messages.SUCCESS)
+        return None
 
 
 @admin.register(Comment)

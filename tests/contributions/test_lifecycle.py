@@ -122,10 +122,21 @@ def test_staff_take_down_from_admin_removes_media_keeps_node_and_is_audited(
     from pathlib import Path
 
     media_path = Path(picture.file.path)
+    changelist = "/admin/contributions/contribution/"
+    asked = staff_client.post(changelist, {"action": "take_down", "_selected_action": [picture.pk]})
+    assert asked.status_code == 200
+    assert "Reason" in asked.content.decode()
+    picture.refresh_from_db()
+    assert not picture.removed  # nothing happens before the reason is given
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
-            "/admin/contributions/contribution/",
-            {"action": "take_down", "_selected_action": [picture.pk]},
+            changelist,
+            {
+                "action": "take_down",
+                "_selected_action": [picture.pk],
+                "apply": "Take down",
+                "reason": "Rights complaint from the photographer",
+            },
         )
     assert response.status_code == 302
     picture.refresh_from_db()
@@ -135,7 +146,8 @@ def test_staff_take_down_from_admin_removes_media_keeps_node_and_is_audited(
     assert AuditEntry.objects.filter(
         action="contribution.take_down", target_id=str(picture.pk)
     ).exists()
-    assert Notification.objects.filter(recipient=member, kind="moderation").exists()
+    told = Notification.objects.get(recipient=member, kind="moderation")
+    assert "Rights complaint from the photographer" in told.message
     ancestors = Client().get(f"/api/contributions/{remix['id']}/lineage/").json()["ancestors"]
     assert ancestors[0]["removed"] is True
     page = Client().get(f"/contributions/{picture.pk}/").content.decode()
