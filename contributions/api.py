@@ -21,9 +21,9 @@ from accounts.models import User
 from contributions import lineage as lineage_queries
 from contributions import selectors, services, uploads
 from contributions.models import Comment, Contribution
+from hitrecord.ids import ID_MAX as DB_INT_MAX
+from hitrecord.ids import fits_id
 from projects.models import Call, Project
-
-DB_INT_MAX = 2**63 - 1
 
 
 class AuthorSerializer(serializers.Serializer[User]):
@@ -250,10 +250,16 @@ class ContributionListCreate(generics.ListAPIView[Contribution]):
         return Response(ContributionSerializer(detail).data, status=status.HTTP_201_CREATED)
 
 
-def _contribution_or_404(pk: int) -> Contribution:
-    if pk > DB_INT_MAX:
+def _id_or_400(pk: int) -> int:
+    if not fits_id(pk):
         raise serializers.ValidationError({"id": "That id is too large."})
-    return get_object_or_404(Contribution.objects.select_related("author", "project"), pk=pk)
+    return pk
+
+
+def _contribution_or_404(pk: int) -> Contribution:
+    return get_object_or_404(
+        Contribution.objects.select_related("author", "project"), pk=_id_or_400(pk)
+    )
 
 
 class ContributionDetail(APIView):
@@ -261,9 +267,7 @@ class ContributionDetail(APIView):
 
     @extend_schema(responses={200: ContributionSerializer})
     def get(self, request: Request, pk: int) -> Response:
-        if pk > DB_INT_MAX:
-            raise serializers.ValidationError({"id": "That id is too large."})
-        return Response(ContributionSerializer(selectors.contribution_detail(pk)).data)
+        return Response(ContributionSerializer(selectors.contribution_detail(_id_or_400(pk))).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:

@@ -7,13 +7,6 @@ from django import forms
 from contributions.models import Contribution
 from projects.models import Call, Project
 
-KIND_HELP = {
-    "text": "Write it below.",
-    "image": "JPEG, PNG, WebP or GIF.",
-    "audio": "MP3, OGG, WAV or FLAC.",
-    "video": "MP4 or WebM.",
-}
-
 
 class ContributionForm(forms.Form):
     project = forms.ModelChoiceField(

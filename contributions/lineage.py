@@ -39,12 +39,12 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 
 from contributions.models import Contribution, Source
+from hitrecord.ids import fits_id
 
 DEFAULT_LIMIT = 60
 # Above this many kept ids the detail query joins the CTE again instead of sending an
 # ``IN (...)`` list, so no backend limit on bound parameters can be reached.
 _IN_LIST_MAX = 500
-_ID_MAX = 2**63 - 1
 _WEIGHT_PLACES = Decimal("0.001")
 
 _Row = tuple[int, int, Decimal]  # (source_id, remix_id, weight)
@@ -306,7 +306,7 @@ def _valid_id(contribution_id: int) -> int | None:
         value = int(contribution_id)
     except (TypeError, ValueError):
         return None
-    return value if 0 < value <= _ID_MAX else None
+    return value if fits_id(value) else None
 
 
 def _check_limit(limit: int | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,14 +20,14 @@ from contributions.forms import CommentForm, ContributionForm
 from contributions.lineage_svg import lineage_svg
 from contributions.models import Contribution
 from hitrecord.errors import ConflictError
+from hitrecord.ids import fits_id
 from projects.models import Call, Membership, Project
 
-DB_INT_MAX = 2**63 - 1
 PROCESSING_REFRESH_SECONDS = 4
 
 
 def _pk_or_404(pk: int) -> int:
-    if pk > DB_INT_MAX:
+    if not fits_id(pk):
         raise Http404("No such contribution.")
     return pk
 
@@ -138,7 +139,7 @@ def new(request: HttpRequest) -> HttpResponse:
             "project": target,
             "is_member": is_member,
             "sources": [(s, weights[s.pk]) for s in sources],
-            "direct_upload": _direct_upload_enabled(),
+            "direct_upload": settings.MEDIA_IN_S3,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -146,12 +147,6 @@ def new(request: HttpRequest) -> HttpResponse:
 
 def _is_member(project: Project, user: User) -> bool:
     return Membership.objects.filter(project=project, user=user).exists()
-
-
-def _direct_upload_enabled() -> bool:
-    from django.conf import settings
-
-    return bool(settings.MEDIA_IN_S3)
 
 
 @login_required

@@ -19,9 +19,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Medium, User
+from hitrecord.ids import ID_MAX as MAX_ID
 from projects import selectors, services
 from projects.models import Call, Membership, Project
-from projects.selectors import MAX_ID
 
 # --- serializers --------------------------------------------------------------------------
 

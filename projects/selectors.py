@@ -30,10 +30,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Medium, User
+from hitrecord.ids import ID_MAX as MAX_ID
 from projects.models import Call, Membership, Project
 
-# The largest id a database integer column holds; anything above cannot name a row.
-MAX_ID = 2**63 - 1
 ORDERINGS = ("newest", "active")
 ACTIVE_WINDOW = timedelta(days=30)
 # Columns a card needs; the list page loads nothing else.

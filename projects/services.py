@@ -25,10 +25,11 @@ from django.utils.text import slugify
 from accounts.models import Medium, User
 from accounts.services import audit_record
 from hitrecord.errors import ConflictError
+from hitrecord.ids import ID_MAX as MAX_ID
 from hitrecord.markdown import render_markdown
 from hitrecord.media import MediaRejected, check_image, generated_name, image_thumbnail
 from projects.models import SHARE_DEFAULT, Call, Membership, Project
-from projects.selectors import MAX_ID, VERSION_KEY, can_direct
+from projects.selectors import VERSION_KEY, can_direct
 
 BRIEF_MAX = 20_000
 TITLE_MAX = 200
