@@ -3,7 +3,6 @@ deleting, taking down, and feedback."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -13,6 +12,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -31,11 +31,10 @@ from hitrecord.media import (
     check_media,
     generated_name,
     image_thumbnail,
+    sha256_of,
     video_poster,
 )
 from projects.models import Call, Membership, Project
-
-logger = logging.getLogger(__name__)
 
 WEIGHT_MAX = Decimal(10)
 
@@ -265,10 +264,12 @@ def _notify_remixed(remix: Contribution, sources: list[Contribution]) -> None:
 
 
 def contribution_process(*, contribution_id: int) -> Contribution | None:
-    """Check a media contribution's stored file, read its metadata and make its thumbnail
-    (a poster frame for video). Idempotent: a contribution that is no longer processing is
-    left alone, so running it twice or after a worker died is harmless. Ends ready, or
-    rejected with the reason (and the stored file deleted)."""
+    """Make a media contribution's thumbnail (a poster frame for video; a drawn card for
+    audio) and mark it ready. The file was checked and measured when it was submitted;
+    here its stored bytes are only compared with that check's sha256, so nothing is
+    decoded twice, and a file lost or changed in the store ends rejected (its stored copy
+    deleted) with a reason the author sees. Idempotent: a contribution no longer
+    processing is left alone, so running twice or after a worker died is harmless."""
     with transaction.atomic():
         contribution = (
             Contribution.objects.select_for_update()
@@ -279,14 +280,12 @@ def contribution_process(*, contribution_id: int) -> Contribution | None:
             return None
         try:
             with contribution.file.open("rb") as stored:
-                info = check_media(stored, kind=contribution.kind)
+                if sha256_of(stored) != contribution.sha256:
+                    raise MediaRejected(
+                        "The stored file is not the one that was checked; upload it again."
+                    )
                 stored.seek(0)
-                if info.kind == "image":
-                    thumbnail = image_thumbnail(stored)
-                elif info.kind == "video":
-                    thumbnail = video_poster(stored)
-                else:
-                    thumbnail = audio_thumbnail(info, title=contribution.title)
+                thumbnail = _thumbnail(contribution, stored)
         except (MediaRejected, FileNotFoundError) as exc:
             contribution.file.delete(save=False)
             contribution.status = Contribution.Status.REJECTED
@@ -297,11 +296,26 @@ def contribution_process(*, contribution_id: int) -> Contribution | None:
             )
             contribution.save(update_fields=["file", "status", "rejection_reason", "updated_at"])
             return contribution
-        _fill_metadata(contribution, info)
         contribution.thumbnail.save(thumbnail.name or generated_name(".jpg"), thumbnail, save=False)
         contribution.status = Contribution.Status.READY
         contribution.save()
     return contribution
+
+
+def _thumbnail(contribution: Contribution, stored: File[Any]) -> ContentFile[bytes]:
+    if contribution.kind == Contribution.Kind.IMAGE:
+        return image_thumbnail(stored)
+    if contribution.kind == Contribution.Kind.VIDEO:
+        return video_poster(stored)
+    info = MediaInfo(
+        kind=contribution.kind,
+        content_type=contribution.detected_type,
+        extension="",
+        size_bytes=contribution.size_bytes or 0,
+        sha256=contribution.sha256,
+        duration_ms=contribution.duration_ms,
+    )
+    return audio_thumbnail(info, title=contribution.title)
 
 
 def contribution_reject(*, contribution_id: int, reason: str) -> None:
