@@ -3,16 +3,43 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Exact versions with sha256 hashes of everything .venv needs besides the project itself (its
+# dependencies, the test extra, pip and setuptools); `make lock` writes it, `make install` and
+# CI install only from it.
+LOCK := requirements.lock
+# The same pins without the test extra, for the Dockerfile.
+DEPLOY_LOCK := requirements-deploy.lock
+UV_VERSION := 0.13.9
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: install run test lint typecheck pytest bench worker clean
+.PHONY: install lock run test lint typecheck pytest bench worker clean
 
+## Install exactly the lock (needs only python3 and pip), then the project itself, editable.
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# pip warns once per package about any configured local index that lacks it; only that is dropped.
+PIP_NOISE := is ignored: it is neither a file nor a directory
+
+$(STAMP): pyproject.toml $(LOCK)
+	@echo "Installing locked dependencies from $(LOCK) (a few minutes on a fresh machine)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP) install --quiet --require-hashes -r $(LOCK) 2>$(VENV)/pip-install.log; \
+	  status=$$?; grep -v '$(PIP_NOISE)' $(VENV)/pip-install.log >&2; exit $$status
+	$(PIP) install -qq --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+## Re-resolve the lock after pyproject.toml changed, keeping every pin that still fits.
+## Move pins on purpose with LOCK_ARGS='--upgrade-package ruff' (or '--upgrade' for all).
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/uv --version 2>/dev/null | grep -qF 'uv $(UV_VERSION) ' \
+	  || $(PIP) install --quiet 'uv==$(UV_VERSION)'
+	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra test --universal \
+	  --python-version 3.11 --generate-hashes --custom-compile-command 'make lock' \
+	  --quiet $(LOCK_ARGS) -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml requirements-build.in -c $(LOCK) --universal \
+	  --python-version 3.11 --generate-hashes --custom-compile-command 'make lock' \
+	  --quiet -o $(DEPLOY_LOCK)
 
 ## Serve the site with demo data on the embedded default (SQLite, in-process tasks, local media).
 run: install

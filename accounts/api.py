@@ -5,21 +5,24 @@ from __future__ import annotations
 from typing import Any, NoReturn, cast
 
 from django.contrib.auth import authenticate
-from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, generics, permissions, serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from accounts import selectors, services, throttle
-from accounts.forms import password_problems, username_problem
+from accounts import selectors, services, throttle, usernames
+from accounts.forms import email_problem, password_problems, username_problem
 from accounts.models import Notification, User
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    # The text as people read it: a person it names is shown by their current name.
+    message = serializers.CharField(source="text", read_only=True)
+
     class Meta:
         model = Notification
         fields = ["id", "kind", "message", "url", "created_at", "read_at"]
@@ -85,10 +88,13 @@ FIELD_ERRORS = OpenApiResponse(
 class RegisterSerializer(serializers.Serializer[dict[str, Any]]):
     username = serializers.CharField(
         max_length=150,
-        validators=[UnicodeUsernameValidator()],
-        help_text="Letters, digits and @ . + - _ only; unique regardless of case.",
+        help_text=f"{usernames.USERNAME_RULE} Unique regardless of case; a name that belonged "
+        "to a deleted account is not given out again.",
     )
-    email = serializers.EmailField(help_text="For password resets and news about your work.")
+    email = serializers.EmailField(
+        help_text="For password resets and news about your work; unique regardless of case. "
+        "A link to confirm it is sent by email."
+    )
     password = serializers.CharField(
         write_only=True,
         max_length=4096,
@@ -100,6 +106,12 @@ class RegisterSerializer(serializers.Serializer[dict[str, Any]]):
 
     def validate_username(self, value: str) -> str:
         problem = username_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+    def validate_email(self, value: str) -> str:
+        problem = email_problem(value)
         if problem:
             raise serializers.ValidationError(problem)
         return value
@@ -175,10 +187,40 @@ class TokenCreate(APIView):
 
     Limited per (account, client address): after 5 failures in 15 minutes that pair gets
     429 with Retry-After, counted before the password is checked. Other addresses are not
-    affected."""
+    affected, unless the account had 50 failures in an hour from everywhere: then only
+    addresses that signed in to it before may try. Shared with the sign-in page and admin."""
 
     authentication_classes: list[Any] = []
     permission_classes = [permissions.AllowAny]
+
+    # DELETE (revoking the caller's token) needs a caller; POST stays open to anyone, and a
+    # stale token header never blocks getting a new one.
+    def get_authenticators(self) -> list[Any]:
+        if self.request is not None and self.request.method == "DELETE":
+            return [TokenAuthentication(), SessionAuthentication()]
+        return super().get_authenticators()
+
+    def get_permissions(self) -> list[Any]:
+        if self.request is not None and self.request.method == "DELETE":
+            return [permissions.IsAuthenticated()]
+        return list(super().get_permissions())
+
+    @extend_schema(
+        operation_id="auth_token_revoke",
+        tags=["auth"],
+        request=None,
+        responses={
+            204: OpenApiResponse(
+                description="The caller's token is deleted: it no longer signs anything in. "
+                "POST here again for a new one."
+            ),
+            401: OpenApiResponse(description="No token or session.", response=ERROR_SHAPE),
+        },
+    )
+    def delete(self, request: Request) -> Response:
+        """Revoke the caller's API token (sign the API out); idempotent."""
+        services.auth_token_revoke(user=cast(User, request.user))  # IsAuthenticated ran
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         operation_id="auth_token",
@@ -206,6 +248,7 @@ class TokenCreate(APIView):
             raise TooManyAttempts(verdict, throttle.signin_refused_message(verdict))
         user = authenticate(request._request, username=username, password=password)
         if user is None:
+            throttle.signin_failed(username=username, address=address)
             raise serializers.ValidationError(
                 {
                     "non_field_errors": [

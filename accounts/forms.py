@@ -3,37 +3,65 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm, UserCreationForm
-
-from accounts import throttle
-from accounts.models import Medium, User
-
-RESERVED_PREFIX = "former-member"
-USERNAME_TAKEN = "That username is taken (names ignore case); pick another."
-USERNAME_RESERVED = "Usernames starting with “former-member” are reserved; pick another."
-USERNAME_HELP = (
-    "Up to 150 letters, digits and @ . + - _ (no spaces). It is your address: /u/yourname/."
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    SetPasswordForm,
+    UserCreationForm,
 )
+
+from accounts import services, throttle, usernames
+from accounts.models import Medium, User
+from accounts.usernames import USERNAME_TAKEN
+from hitrecord.errors import RateLimited
+
+USERNAME_HELP = f"{usernames.USERNAME_RULE} Any case signs in. It is your address: /u/yourname/."
 CHOOSING_HELP = (
     "At least 8 characters; not a common password, not only digits, and not like your "
     "username or email. A few words in a row work well."
 )
 
 
-def username_problem(username: str) -> str | None:
-    """Why ``username`` cannot be registered, or None. Shared by the page and the API."""
-    if username.lower().startswith(RESERVED_PREFIX):
-        return USERNAME_RESERVED
-    if User.objects.filter(username__iexact=username).exists():
+def username_problem(username: str, *, current: User | None = None) -> str | None:
+    """Why ``username`` cannot be chosen as a new name, or None. Shared by the page, the API
+    and admin (``current``: the person being renamed, who may keep their own name).
+
+    In order: the policy (ASCII letters, digits, ``._-``), the reserved prefix, a name
+    retired from a deleted account, a name taken in any case."""
+    if current is not None and usernames.canonical(current.username) == usernames.canonical(
+        username
+    ):
+        return None
+    problem = usernames.policy_problem(username)
+    if problem:
+        return problem
+    if services.username_retired(username):
+        return usernames.USERNAME_RETIRED
+    taken = User.objects.filter(username__iexact=username)
+    if current is not None:
+        taken = taken.exclude(pk=current.pk)
+    if taken.exists():
         return USERNAME_TAKEN
+    return None
+
+
+def email_problem(email: str, *, current: User | None = None) -> str | None:
+    """Why ``email`` cannot be an account's address, or None: another account has it (in
+    any case). Shared by the page, the API and admin."""
+    taken = User.objects.filter(email__iexact=email.strip())
+    if current is not None:
+        taken = taken.exclude(pk=current.pk)
+    if email and taken.exists():
+        return services.EMAIL_TAKEN
     return None
 
 
 class SignupForm(UserCreationForm[User]):
     email = forms.EmailField(
         required=True,
-        help_text="For password resets and news about your work.",
+        help_text="For password resets and news about your work. We send a link to confirm it.",
         error_messages={"required": "Enter your email: it is how you reset a password."},
     )
 
@@ -44,6 +72,9 @@ class SignupForm(UserCreationForm[User]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].help_text = USERNAME_HELP
+        # The policy (``username_problem``) replaces Django's "letters, @/./+/-/_" validator,
+        # whose message would invite names the policy refuses.
+        self.fields["username"].validators = []
         self.fields["password1"].help_text = CHOOSING_HELP
         self.fields["password2"].help_text = "The same password again, to catch a typo."
 
@@ -53,14 +84,25 @@ class SignupForm(UserCreationForm[User]):
 
     def clean_username(self) -> str:
         username: str = self.cleaned_data["username"]
-        problem = username_problem(username)
+        # Django's field folds look-alikes (NFKC: "tomaſ" -> "tomas"); judge what was typed,
+        # as the API does, so a look-alike is refused rather than silently changed.
+        typed = str(self.data.get(self.add_prefix("username"), "")).strip()
+        problem = username_problem(typed if typed != username else username)
         if problem:
             raise forms.ValidationError(problem, code="unique")
         return username
 
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        problem = email_problem(email)
+        if problem:
+            raise forms.ValidationError(problem, code="unique")
+        return email
+
 
 class SignInForm(AuthenticationForm):
-    """Django's sign-in form, throttled per (account, client address); see accounts.throttle.
+    """Django's sign-in form, throttled per (account, client address) and per account; see
+    accounts.throttle. The site's page, the API token and admin's login share the limits.
 
     The attempt is counted before the password is checked, so a pair that has used its
     attempts learns nothing more about the password.
@@ -74,6 +116,12 @@ class SignInForm(AuthenticationForm):
         ),
         "throttled": "%(message)s",
     }
+
+    # Taken as typed: Django's UsernameField applies NFKC, which turns "tomaſ" into "tomas"
+    # on the page but not in the API. Names are compared one way, accounts.usernames.
+    username = forms.CharField(
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"})
+    )
 
     throttled: throttle.Verdict | None = None
 
@@ -91,13 +139,39 @@ class SignInForm(AuthenticationForm):
                 code="throttled",
                 params={"message": throttle.signin_refused_message(verdict)},
             )
-        cleaned = super().clean()  # raises on a wrong password: the attempt stays counted
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if self.user_cache is None:  # a wrong password (not a right one refused later)
+                throttle.signin_failed(username=username, address=address)
+            raise  # the attempt stays counted
         throttle.signin_succeeded(username=username, address=address)
         return cleaned
 
 
+class AdminSignInForm(SignInForm, AdminAuthenticationForm):
+    """Django admin's login with the site's throttle (``admin.site.login_form``, set in
+    ``hitrecord.apps``). A refused attempt is a 429 page with Retry-After."""
+
+    error_messages = {
+        **SignInForm.error_messages,
+        "invalid_login": AdminAuthenticationForm.error_messages["invalid_login"],
+    }
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            verdict = self.throttled
+            if verdict is not None:
+                message = throttle.signin_refused_message(verdict)
+                raise RateLimited(message, verdict.retry_after) from None
+            raise
+
+
 class NewPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
-    """Choosing a new password from a reset link: plain help, errors on the first field."""
+    """Choosing a new password from a reset link: plain help, errors on the first field.
+    Saving goes through ``user_password_set``, which revokes the person's API tokens."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -106,6 +180,22 @@ class NewPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
 
     def validate_password_for_user(self, user: Any, password_field_name: str = "") -> None:
         super().validate_password_for_user(user, "new_password1")
+
+    def save(self, commit: bool = True) -> Any:
+        if not commit:
+            return super().save(commit=False)
+        return services.user_password_set(
+            user=self.user, password=self.cleaned_data["new_password1"]
+        )
+
+
+class ChangePasswordForm(PasswordChangeForm, NewPasswordForm):
+    """Changing the password while signed in: the old one first, then as ``NewPasswordForm``
+    (same help, same save through ``user_password_set``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].help_text = "The password you sign in with now."
 
 
 class ProfileForm(forms.Form):

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from accounts.usernames import lookup_key
+
 
 class Medium(models.TextChoices):
     TEXT = "text", "Text"
@@ -20,7 +22,13 @@ class Medium(models.TextChoices):
 
 class CaseInsensitiveUserManager(UserManager["User"]):
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(username__iexact=username)
+        """The account ``username`` names, compared as ``usernames.lookup_key`` says (the
+        sign-in throttle keys use the same form), so ``admın`` or ``tomaſ`` find nobody
+        even where the database's own case folding would map them to ``admin``/``tomas``."""
+        key = lookup_key(username or "")
+        if key is None:
+            raise self.model.DoesNotExist("No account has that username.")
+        return self.alias(username_key=Lower("username")).get(username_key=key)
 
 
 class User(AbstractUser):
@@ -31,12 +39,20 @@ class User(AbstractUser):
     avatar = models.ImageField(upload_to="avatars/", blank=True)
     avatar_thumbnail = models.ImageField(upload_to="avatars/thumbs/", blank=True)
     is_anonymised = models.BooleanField(default=False)
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the person followed the link sent to their email."
+    )
 
     objects: ClassVar[CaseInsensitiveUserManager] = CaseInsensitiveUserManager()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="accounts_user_email_ci_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -52,10 +68,30 @@ class User(AbstractUser):
         return [str(labels[m]) for m in self.mediums if m in labels]
 
     @property
+    def email_verified(self) -> bool:
+        return bool(self.email) and self.email_verified_at is not None
+
+    @property
     def display_name(self) -> str:
         if self.is_anonymised:
             return "former member"
         return self.get_full_name() or self.username
+
+
+class RetiredUsername(models.Model):
+    """A username that belonged to a deleted account and is never given out again, so old
+    notifications, credits and links never point at someone else. Stored canonical
+    (``accounts.usernames.canonical``)."""
+
+    username = models.CharField(max_length=150, unique=True)
+    retired_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.username
+
+
+# Models whose text (``str()``) names a person: the audit log stores them by id only.
+PERSON_TARGET_TYPES = frozenset({"accounts.user", "projects.membership", "contributions.comment"})
 
 
 class AuditEntry(models.Model):
@@ -81,7 +117,7 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_shown}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
@@ -90,6 +126,15 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("The audit log is append-only: entries cannot be deleted.")
+
+    @property
+    def target_shown(self) -> str:
+        """The target as pages show it. A person is shown by id: rows written before
+        ``audit_record`` stopped storing names still hold one, and a deleted person's
+        former name is never shown again."""
+        if self.target_type in PERSON_TARGET_TYPES:
+            return f"{self.target_type.rsplit('.', 1)[-1]} #{self.target_id}"
+        return self.target_repr
 
 
 class Notification(models.Model):
@@ -108,6 +153,15 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
+    # Who caused it, when a person did: the message is shown with their name as it is now,
+    # so a deleted account's former name never reappears ("former member" instead).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     message = models.CharField(max_length=500)
     url = models.CharField(max_length=500, blank=True)
@@ -125,3 +179,20 @@ class Notification(models.Model):
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+    ACTOR_PLACEHOLDER = "{actor}"
+
+    @property
+    def text(self) -> str:
+        """The message as people read it: the first ``{actor}`` becomes the actor's name as
+        it is now ("Former member" once they deleted their account), so a deleted person's
+        former name never reappears. Load ``actor`` with the notification
+        (``select_related``) when rendering many."""
+        placeholder = self.ACTOR_PLACEHOLDER
+        if placeholder not in self.message:
+            return self.message
+        actor = self.actor if self.actor_id is not None else None
+        name = actor.display_name if actor is not None else "former member"
+        if self.message.startswith(placeholder) and (actor is None or actor.is_anonymised):
+            name = name[:1].upper() + name[1:]
+        return self.message.replace(placeholder, name, 1)

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from rest_framework.authtoken.models import Token
 
-from accounts.models import AuditEntry, Medium, Notification, User
+from accounts import usernames
+from accounts.models import (
+    PERSON_TARGET_TYPES,
+    AuditEntry,
+    Medium,
+    Notification,
+    RetiredUsername,
+    User,
+)
+from accounts.selectors import PEOPLE_VERSION_KEY
 from hitrecord.media import check_image, generated_name, image_thumbnail
 
 
@@ -25,58 +41,129 @@ def audit_record(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry to the audit log. Call it inside the write's own transaction,
-    so the entry exists exactly when the change does."""
+    so the entry exists exactly when the change does.
+
+    The log is append-only (a trigger refuses UPDATE), so it must never hold what a person
+    may later ask to be forgotten: a target that names a person (a user, a membership, a
+    comment) is written as ``user #<id>``, and ``details`` carry ids, never names. Pages show
+    a person's current name through the id, which is "former member" once they are deleted.
+    """
+    target_repr = ""
+    if target is not None:
+        label = target._meta.label_lower
+        target_repr = (
+            f"{target._meta.model_name} #{target.pk}"
+            if label in PERSON_TARGET_TYPES
+            else str(target)[:200]
+        )
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
-        target_repr=str(target)[:200] if target is not None else "",
+        target_repr=target_repr,
         details=details or {},
     )
 
 
-def notify(*, recipient: User, kind: str, message: str, url: str = "") -> Notification | None:
-    """Tell a person something happened to their work: in-app now, by email once the
-    surrounding transaction commits. Anonymised people are not notified."""
-    if recipient.is_anonymised:
-        return None
-    notification = Notification.objects.create(
-        recipient=recipient, kind=kind, message=message[:500], url=url
-    )
-    if recipient.email:
-        from accounts.tasks import notification_email_send
+def notify(
+    *, recipient: User, kind: str, message: str, url: str = "", actor: User | None = None
+) -> Notification | None:
+    """Tell one person something happened to their work (``notify_many`` for one
+    recipient): in-app now, by email once the surrounding transaction commits. Returns
+    None when nobody is told (an anonymised person, or the actor themself)."""
+    made = notify_many(recipients=[recipient], kind=kind, message=message, url=url, actor=actor)
+    return made[0] if made else None
 
-        transaction.on_commit(lambda: notification_email_send.delay(notification.pk))
-    return notification
+
+def notify_many(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    message: str | Callable[[User], str],
+    url: str = "",
+    actor: User | None = None,
+) -> list[Notification]:
+    """Tell many people the same thing: one bulk insert (a fixed number of queries for any
+    number of recipients), then, once the surrounding transaction commits, ONE fan-out
+    task that emails them in chunks. Each person is told once; anonymised people and the
+    actor themself are skipped. A message naming the actor says ``{actor}`` (the first
+    occurrence is the placeholder) and is shown with the actor's name as it is when read
+    (``Notification.text``), so a deleted account's former name never reappears. Only
+    verified addresses get mail (checked again when it is sent). ``message`` may be a
+    function of the recipient, for a text that names each person's own work."""
+    seen: set[int] = set()
+    rows: list[Notification] = []
+    for person in recipients:
+        if person.pk in seen or person.is_anonymised:
+            continue
+        if actor is not None and person.pk == actor.pk:
+            continue
+        seen.add(person.pk)
+        rows.append(
+            Notification(
+                recipient=person,
+                actor=actor,
+                kind=kind,
+                message=(message(person) if callable(message) else message)[:500],
+                url=url[:500],
+            )
+        )
+    if not rows:
+        return []
+    made = Notification.objects.bulk_create(rows)
+    to_email = [n.pk for n in made if n.recipient.email_verified]
+    if to_email:
+        from accounts.tasks import notification_emails_fan_out
+
+        transaction.on_commit(partial(notification_emails_fan_out.delay, to_email))
+    return made
 
 
 def notification_email_send(*, notification_id: int) -> bool:
-    """Email one notification to its recipient, at most once (idempotent: a notification
-    already emailed is skipped). Returns whether a mail was sent. Mail errors propagate so
-    the task can retry; the in-app notification exists either way."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update()
-            .select_related("recipient")
-            .filter(pk=notification_id, emailed_at__isnull=True)
-            .first()
-        )
-        if notification is None or not notification.recipient.email:
-            return False
+    """Email one notification to its recipient's verified address, at most once per
+    success, and mark it ``emailed_at``. Returns whether this call sent a mail.
+
+    No lock and no transaction is held while the mail server is talked to. Delivery is
+    *at least once*: the mail is sent first, then marked with a conditional
+    ``UPDATE ... WHERE emailed_at IS NULL``; so a mail is never lost to a crash, and a
+    second copy can only follow a crash in the instant between the server accepting it
+    and the mark. A short lease in the cache keeps two workers from sending the same
+    notification at the same time (a retry or a redelivered chunk); an already marked
+    notification is skipped. Mail errors propagate so the task can retry; the in-app
+    notification exists either way."""
+    notification = (
+        Notification.objects.select_related("recipient", "actor")
+        .filter(pk=notification_id, emailed_at__isnull=True)
+        .first()
+    )
+    if notification is None:
+        return False
+    recipient = notification.recipient
+    if recipient.is_anonymised or not recipient.email_verified:
+        return False
+    lease = f"notification-email:{notification_id}"
+    if not cache.add(lease, "sending", timeout=NOTIFICATION_EMAIL_LEASE_SECONDS):
+        return False  # another worker is sending it right now
+    try:
+        text = notification.text
         send_mail(
-            subject=f"hitrecord: {notification.message[:120]}",
-            message=(
-                f"{notification.message}\n\n{_absolute(notification.url)}"
-                if notification.url
-                else notification.message
-            ),
+            subject=f"hitrecord: {text[:120]}",
+            message=f"{text}\n\n{absolute_url(notification.url)}" if notification.url else text,
             from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[notification.recipient.email],
+            recipient_list=[recipient.email],
         )
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
+        Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+            emailed_at=timezone.now()
+        )
+    finally:
+        cache.delete(lease)
     return True
+
+
+# Longer than a mail server's timeout: a crashed sender's lease lapses before the
+# message is redelivered (the broker's visibility timeout is an hour).
+NOTIFICATION_EMAIL_LEASE_SECONDS = 600
 
 
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
@@ -87,18 +174,44 @@ def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     return unread.update(read_at=timezone.now())
 
 
-def _absolute(url: str) -> str:
-    base = getattr(settings, "SITE_URL", "")
-    return f"{base}{url}" if url.startswith("/") else url
+def absolute_url(path: str) -> str:
+    """``path`` as a link that works from an email: ``settings.SITE_URL`` in front of a
+    site path (``/projects/``); anything else (already absolute, or empty) unchanged."""
+    if path.startswith("/") and not path.startswith("//"):
+        return f"{settings.SITE_URL.rstrip('/')}{path}"
+    return path
+
+
+_absolute = absolute_url  # the old private name, until every caller uses absolute_url
+
+
+EMAIL_TAKEN = (
+    "That email address already belongs to an account (addresses ignore case). Sign in, "
+    "or reset your password if you forgot it."
+)
+
+
+def email_taken(email: str) -> bool:
+    """Whether an account already has ``email``, in any case (the database's rule too)."""
+    return bool(email) and User.objects.filter(email__iexact=email.strip()).exists()
+
+
+def username_retired(username: str) -> bool:
+    """Whether ``username`` (any case) belonged to a deleted account."""
+    return RetiredUsername.objects.filter(username=usernames.canonical(username)).exists()
 
 
 def user_register(*, username: str, email: str, password: str) -> User:
-    """Create an account (already validated by the caller's form or serializer) and welcome it.
+    """Create an account (already validated by the caller's form or serializer), welcome it
+    and send the link that confirms its email address (once the account is committed).
 
-    Atomic. Two people racing for the same name (in any case) cannot both get it: the
-    database's case-insensitive constraint decides, and the loser gets a ``ValidationError``
-    on ``username``, never an ``IntegrityError``.
+    Atomic. A name that belonged to a deleted account is refused. Two people racing for the
+    same name or email (in any case) cannot both get it: the database's case-insensitive
+    constraints decide, and the loser gets a ``ValidationError`` on ``username`` or
+    ``email``, never an ``IntegrityError``.
     """
+    if username_retired(username):
+        raise ValidationError({"username": [usernames.USERNAME_RETIRED]})
     try:
         with transaction.atomic():
             user = User.objects.create_user(username=username, email=email, password=password)
@@ -111,10 +224,136 @@ def user_register(*, username: str, email: str, password: str) -> User:
             )
     except IntegrityError as error:
         if User.objects.filter(username__iexact=username).exists():
-            raise ValidationError(
-                {"username": ["That username is taken (names ignore case); pick another."]}
-            ) from error
+            raise ValidationError({"username": [usernames.USERNAME_TAKEN]}) from error
+        if email_taken(email):
+            raise ValidationError({"email": [EMAIL_TAKEN]}) from error
         raise
+    transaction.on_commit(
+        lambda: email_verification_send(user=user), robust=True
+    )  # a mail server that is down must not undo the sign-up: the person can resend
+    return user
+
+
+# --- email verification ---------------------------------------------------------------------
+
+_VERIFY_SALT = "accounts.email-verify"
+EMAIL_LINK_INVALID = (
+    "That link to confirm your email does not work: it is damaged, or it was sent for an "
+    "address that is no longer on the account. Sign in and ask for a new one."
+)
+EMAIL_LINK_EXPIRED = (
+    "That link to confirm your email has expired (links work for a few days). Sign in and "
+    "ask for a new one."
+)
+
+
+def _email_digest(email: str) -> str:
+    # Keyed, so the token (whose payload anyone can read) does not reveal the address.
+    return salted_hmac(_VERIFY_SALT, email.strip().lower()).hexdigest()[:24]
+
+
+def email_verification_token(*, user: User) -> str:
+    """A signed, timestamped token naming the person and the address it confirms. It works
+    for ``settings.EMAIL_VERIFICATION_MAX_AGE`` seconds and only while that address is the
+    person's: changing the email makes older links useless."""
+    return signing.dumps({"u": user.pk, "e": _email_digest(user.email)}, salt=_VERIFY_SALT)
+
+
+def email_verification_send(*, user: User) -> bool:
+    """Email the person a link that confirms their address. Returns False (sending nothing)
+    when there is no address, it is already confirmed, or the account is gone. Mail errors
+    propagate to the caller."""
+    person = User.objects.filter(pk=user.pk, is_active=True, is_anonymised=False).first()
+    if person is None or not person.email or person.email_verified:
+        return False
+    path = reverse("accounts:email-verify", kwargs={"token": email_verification_token(user=person)})
+    days = max(1, settings.EMAIL_VERIFICATION_MAX_AGE // 86400)
+    send_mail(
+        subject="hitrecord: confirm your email address",
+        message=(
+            f"Hello {person.username},\n\n"
+            "To confirm that this address is yours, so hitrecord may email you news about "
+            "your work, open this link:\n\n"
+            f"{absolute_url(path)}\n\n"
+            f"The link works for {days} day{'s' if days != 1 else ''}. If you did not sign up "
+            "to hitrecord, ignore this email: nothing will be sent to you.\n\n"
+            "hitrecord: make things together.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[person.email],
+    )
+    return True
+
+
+def email_verify(*, token: str) -> User:
+    """Mark the address the token names as confirmed and return its person.
+
+    Idempotent (a second visit changes nothing). Raises ``ValidationError`` with a message
+    for the person when the token is damaged, expired, or for an address the account no
+    longer has. Audited.
+    """
+    try:
+        payload = signing.loads(
+            token, salt=_VERIFY_SALT, max_age=settings.EMAIL_VERIFICATION_MAX_AGE
+        )
+    except signing.SignatureExpired as error:
+        raise ValidationError(EMAIL_LINK_EXPIRED) from error
+    except signing.BadSignature as error:
+        raise ValidationError(EMAIL_LINK_INVALID) from error
+    if not isinstance(payload, dict) or not isinstance(payload.get("u"), int):
+        raise ValidationError(EMAIL_LINK_INVALID)
+    with transaction.atomic():
+        person = (
+            User.objects.select_for_update()
+            .filter(pk=payload["u"], is_active=True, is_anonymised=False)
+            .first()
+        )
+        if person is None or not person.email or payload.get("e") != _email_digest(person.email):
+            raise ValidationError(EMAIL_LINK_INVALID)
+        if person.email_verified_at is None:
+            person.email_verified_at = timezone.now()
+            person.save(update_fields=["email_verified_at"])
+            audit_record(actor=person, action="user.email_verify", target=person)
+    return person
+
+
+def user_email_changed(*, user: User, by: User | None) -> User:
+    """Call after ``user.email`` was changed and saved: the new address is not confirmed
+    until its person follows the link this sends (once committed). Atomic, audited."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(email_verified_at=None)
+        user.email_verified_at = None
+        audit_record(actor=by, action="user.email_change", target=user)
+    transaction.on_commit(lambda: email_verification_send(user=user), robust=True)
+    return user
+
+
+# --- passwords and API tokens ---------------------------------------------------------------
+
+
+def user_password_set(*, user: User, password: str | None, by: User | None = None) -> User:
+    """Give the person a new password (``None``: no usable password, staff only) and revoke
+    their API tokens, in one transaction.
+
+    Every way of changing a password goes through here (the reset link, the signed-in
+    change page, staff in admin), so a token obtained with an old password never outlives
+    it. Other sessions stop working by Django's own rule (a session is tied to the password
+    hash); the caller keeps the current one with ``update_session_auth_hash``. Audited, with
+    ``by`` (default: the person themself) as the actor.
+    """
+    with transaction.atomic():
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save(update_fields=["password"])
+        revoked = Token.objects.filter(user=user).delete()[0]
+        audit_record(
+            actor=by or user,
+            action="user.password_change",
+            target=user,
+            details={"tokens_revoked": revoked, "usable": password is not None},
+        )
     return user
 
 
@@ -122,6 +361,12 @@ def auth_token_get(*, user: User) -> Token:
     """The person's API token, created the first time (idempotent: one token per person)."""
     token, _created = Token.objects.get_or_create(user=user)
     return token
+
+
+def auth_token_revoke(*, user: User) -> bool:
+    """Delete the person's API token (signing the API out everywhere); returns whether there
+    was one. Idempotent; the next ``auth_token_get`` makes a new key."""
+    return Token.objects.filter(user=user).delete()[0] > 0
 
 
 AVATAR_THUMBNAIL_SIZE = (192, 192)
@@ -138,10 +383,11 @@ def _avatar_store(*, user: User, file: Any) -> _StoredAvatar:
     generated names, without saving ``user``. Raises ``MediaRejected`` before storing
     anything when the file is refused."""
     info = check_image(file)
-    file.seek(0)
-    thumbnail = image_thumbnail(file, max_size=AVATAR_THUMBNAIL_SIZE)
-    file.seek(0)
-    user.avatar.save(generated_name(info.extension), file, save=False)
+    # The checked bytes (metadata and anything after the image's end stripped), not the upload.
+    checked = ContentFile(info.content if info.content is not None else file.read())
+    thumbnail = image_thumbnail(checked, max_size=AVATAR_THUMBNAIL_SIZE)
+    checked.seek(0)
+    user.avatar.save(generated_name(info.extension), checked, save=False)
     try:
         user.avatar_thumbnail.save(thumbnail.name or generated_name(".png"), thumbnail, save=False)
     except Exception:
@@ -211,6 +457,7 @@ def user_profile_update(
             )
             if changed:
                 _files_delete_on_commit(user.avatar.storage, old_files)
+            _people_changed()
     except Exception:
         if stored is not None:
             user.avatar.storage.delete(stored.original)
@@ -231,14 +478,33 @@ def user_avatar_set(*, user: User, avatar: Any) -> User:
     )
 
 
+def _people_changed() -> None:
+    """A person's public name changed: bump the version cached pages that show names are
+    keyed by, now and again on commit (a page rendered from the old rows in between is
+    cached under the first bump and dropped by the second)."""
+
+    def bump() -> None:
+        cache.set(PEOPLE_VERSION_KEY, uuid.uuid4().hex, None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
 def anonymised_username(user_id: int) -> str:
     return f"former-member-{user_id}"
+
+
+# Apps to the left of accounts (which accounts must not import) forget what they keep about
+# a person here: each hook is called with the person inside ``user_anonymise``'s
+# transaction. Registered once from an ``AppConfig.ready`` (payouts redacts payee details).
+ANONYMISE_HOOKS: list[Callable[[User], None]] = []
 
 
 def user_anonymise(*, user: User, by: User) -> User:
     """Delete an account the way DESIGN.md asks: anonymise it, keep the row.
 
-    The username becomes ``former-member-<id>``; names, bio, mediums, email and avatar are
+    The username becomes ``former-member-<id>`` and the old one is retired (never given out
+    again, see ``RetiredUsername``); names, bio, mediums, email and avatar are
     cleared; the password becomes unusable; the person is inactive with no staff rights; their
     API token and notifications are deleted. Every session they had stops working (Django ties
     a session to the password hash, which changed, and inactive people cannot sign in). The row
@@ -251,6 +517,9 @@ def user_anonymise(*, user: User, by: User) -> User:
         if person.is_anonymised:
             return person
         old_files = [person.avatar.name, person.avatar_thumbnail.name]
+        # The old name is never given to anyone else, so nothing that named it (a
+        # notification, a credit, a link) ever points at a newcomer.
+        RetiredUsername.objects.get_or_create(username=usernames.canonical(person.username))
         username = anonymised_username(person.pk)
         if User.objects.filter(username__iexact=username).exclude(pk=person.pk).exists():
             username = f"{username}-{uuid.uuid4().hex[:8]}"
@@ -258,6 +527,7 @@ def user_anonymise(*, user: User, by: User) -> User:
         person.first_name = ""
         person.last_name = ""
         person.email = ""
+        person.email_verified_at = None
         person.bio = ""
         person.mediums = []
         person.avatar = ""
@@ -272,6 +542,8 @@ def user_anonymise(*, user: User, by: User) -> User:
         person.user_permissions.clear()
         Token.objects.filter(user=person).delete()
         Notification.objects.filter(recipient=person).delete()
+        for hook in ANONYMISE_HOOKS:
+            hook(person)
         audit_record(
             actor=by,
             action="user.anonymise",
@@ -279,5 +551,6 @@ def user_anonymise(*, user: User, by: User) -> User:
             details={"by_self": by.pk == person.pk},
         )
         _files_delete_on_commit(person.avatar.storage, [n for n in old_files if n])
+        _people_changed()
     user.refresh_from_db()
     return person

@@ -5,7 +5,8 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetView
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -18,6 +19,7 @@ from accounts.forms import AccountDeleteForm, ProfileForm, SignInForm, SignupFor
 from accounts.models import User
 from contributions.gallery import gallery_context
 from hitrecord.media import MediaRejected
+from hitrecord.params import parse_page
 from projects.models import Membership
 
 
@@ -34,6 +36,23 @@ class SignInView(LoginView):
             response.status_code = 429
             response["Retry-After"] = str(form.throttled.retry_after)
         return response
+
+
+class PasswordResetRequestView(PasswordResetView):
+    """Django's "email me a reset link", limited per target email and per client address
+    (see accounts.throttle): a refused request re-shows the form with a 429 and sends
+    nothing."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        verdict = throttle.password_reset_attempt(
+            email=form.cleaned_data["email"], address=throttle.client_address(self.request)
+        )
+        if not verdict.allowed:
+            form.add_error(None, throttle.password_reset_refused_message(verdict))
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(verdict.retry_after)
+            return response
+        return super().form_valid(form)
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -62,7 +81,12 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {user.username}. Find a project and join it.")
+            messages.success(
+                request,
+                f"Welcome, {user.username}. We sent a link to {user.email}: follow it to "
+                "confirm the address, so news about your work can reach you. Meanwhile, "
+                "find a project and join it.",
+            )
             return redirect("/")
     return render(request, "registration/signup.html", {"form": form}, status=400)
 
@@ -143,7 +167,8 @@ def account_delete(request: HttpRequest) -> HttpResponse:
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)  # login_required ran first
-    page = Paginator(selectors.notification_list(user=user), 30).get_page(request.GET.get("page"))
+    paginator = Paginator(selectors.notification_list(user=user), 30)
+    page = paginator.get_page(parse_page(request.GET.get("page")))
     return render(request, "accounts/notifications.html", {"page": page})
 
 
@@ -154,3 +179,39 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     count = services.notifications_mark_read(user=user)
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
     return redirect("accounts:notifications")
+
+
+# --- email verification ---------------------------------------------------------------------
+
+RESEND_COOLDOWN = 60  # seconds between two links asked for by one person
+
+
+def email_verify(request: HttpRequest, token: str) -> HttpResponse:
+    """Follow the link from the verification email (anyone holding it: it names the person
+    and the address, and is signed). Idempotent, so a mail client prefetching it is harmless."""
+    try:
+        person = services.email_verify(token=token)
+    except ValidationError as error:
+        context = {"problem": error.messages[0]}
+        return render(request, "accounts/email_verify.html", context, status=400)
+    messages.success(request, f"Thank you: {person.email} is confirmed.")
+    return redirect("accounts:email-verify-send" if request.user == person else "/")
+
+
+@login_required
+def email_verify_send(request: HttpRequest) -> HttpResponse:
+    """Where a signed-in person sees whether their email is confirmed and, by POST, asks for
+    a new link (at most one a minute)."""
+    user = cast(User, request.user)  # login_required ran first
+    if request.method != "POST":
+        return render(request, "accounts/email_verify.html")
+    if user.email_verified or not user.email:
+        return redirect("accounts:email-verify-send")
+    if not cache.add(f"accounts:verify-resend:{user.pk}", 1, RESEND_COOLDOWN):
+        context = {"problem": "A link was sent less than a minute ago; check your inbox first."}
+        response = render(request, "accounts/email_verify.html", context, status=429)
+        response["Retry-After"] = str(RESEND_COOLDOWN)
+        return response
+    services.email_verification_send(user=user)
+    messages.success(request, f"We sent a new link to {user.email}. It works for a few days.")
+    return redirect("accounts:email-verify-send")

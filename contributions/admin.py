@@ -11,8 +11,9 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from accounts.models import User
-from contributions import services
+from contributions import access, services
 from contributions.models import Comment, Contribution, Source
+from hitrecord import admin_lists
 
 
 class SourceInline(admin.TabularInline[Source, Contribution]):
@@ -43,6 +44,7 @@ class ContributionAdmin(admin.ModelAdmin[Contribution]):
     search_fields = ("title", "author__username", "project__title")
     list_select_related = ("project", "author")
     date_hierarchy = "created_at"
+    get_changelist = admin_lists.get_changelist  # odd ?created_at__year=: no 500
     inlines = [SourceInline]
     actions = ["take_down"]
     readonly_fields = [f.name for f in Contribution._meta.fields]
@@ -66,14 +68,17 @@ class ContributionAdmin(admin.ModelAdmin[Contribution]):
                 {
                     **self.admin_site.each_context(request),
                     "title": "Take contributions down",
-                    "contributions": queryset.select_related("author", "project"),
+                    "contributions": access.contributions_for_moderation(
+                        user=request.user, queryset=queryset
+                    ),
                     "action_checkbox_name": ACTION_CHECKBOX_NAME,
                     "missing_reason": "apply" in request.POST,
                     "opts": self.model._meta,
                 },
             )
         count = 0
-        for contribution in queryset.filter(removed=False):
+        chosen = access.contributions_for_moderation(user=request.user, queryset=queryset)
+        for contribution in chosen.filter(removed=False):
             services.contribution_take_down(
                 contribution=contribution, by=cast(User, request.user), reason=reason
             )
@@ -99,6 +104,7 @@ class CommentAdmin(admin.ModelAdmin[Comment]):
 
     @admin.action(description="Hide the selected comments")
     def hide(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        for comment in queryset.filter(hidden=False):
+        chosen = access.comments_for_moderation(user=request.user, queryset=queryset)
+        for comment in chosen.filter(hidden=False):
             services.comment_hide(comment=comment, by=cast(User, request.user))
         self.message_user(request, "Hidden.", messages.SUCCESS)

@@ -3,26 +3,26 @@ feedback, and presigned direct uploads in the S3 mode."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
+from contributions import access, selectors, services, uploads
 from contributions import lineage as lineage_queries
-from contributions import selectors, services, uploads
 from contributions.models import Comment, Contribution
+from hitrecord import parsers as safe_json
 from hitrecord.ids import ID_MAX as DB_INT_MAX
-from hitrecord.ids import fits_id
+from hitrecord.params import parse_id
+from hitrecord.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
+from hitrecord.throttling import ScopedRateThrottle
+from payouts.selectors import used_in_cuts
 from projects.models import Call, Project
 
 
@@ -47,6 +47,9 @@ class ContributionSerializer(serializers.ModelSerializer[Contribution]):
     author = AuthorSerializer(read_only=True)
     sources = SourceOutSerializer(source="source_links", many=True, read_only=True)
     remix_count = serializers.SerializerMethodField()
+    used_in_cuts = serializers.SerializerMethodField(
+        help_text="How many projects' locked final cuts use it directly."
+    )
     file_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     url = serializers.CharField(source="get_absolute_url", read_only=True)
@@ -78,6 +81,7 @@ class ContributionSerializer(serializers.ModelSerializer[Contribution]):
             "duration_ms",
             "sources",
             "remix_count",
+            "used_in_cuts",
             "terms_version",
             "terms_accepted_at",
             "created_at",
@@ -88,18 +92,44 @@ class ContributionSerializer(serializers.ModelSerializer[Contribution]):
         count = getattr(obj, "remix_count", None)
         return count if count is not None else obj.remix_links.count()
 
+    def get_used_in_cuts(self, obj: Contribution) -> int:
+        # The view reads payouts' counts ({id: K}); a new contribution is in none.
+        return int(self.context.get("used_in_cuts", {}).get(obj.pk, 0))
+
     def get_file_url(self, obj: Contribution) -> str | None:
-        return obj.file.url if obj.file else None
+        return obj.file.url if obj.file and not obj.removed else None
 
     def get_thumbnail_url(self, obj: Contribution) -> str | None:
-        return obj.thumbnail.url if obj.thumbnail else None
+        return obj.thumbnail.url if obj.thumbnail and not obj.removed else None
+
+    def to_representation(self, instance: Contribution) -> dict[str, Any]:
+        """Callers fetched ``instance`` through ``contributions.access``; what is left to
+        hide here is what even those who may see the contribution must not get: the
+        rejection reason (its author and staff only) and a taken-down work's content."""
+        data = super().to_representation(instance)
+        if not access.can_see_private(_context_viewer(self.context), instance):
+            data["rejection_reason"] = ""
+        if instance.removed:
+            for key in ("description", "text", "text_html"):
+                if key in data:
+                    data[key] = ""
+        return data
+
+
+def _context_viewer(context: dict[str, Any]) -> Any:
+    request = context.get("request")
+    return getattr(request, "user", None)
 
 
 class ContributionListSerializer(ContributionSerializer):
     """The list shape: no text body, no sources (they live on the detail)."""
 
     class Meta(ContributionSerializer.Meta):
-        fields = [f for f in ContributionSerializer.Meta.fields if f not in {"text", "sources"}]
+        fields = [
+            f
+            for f in ContributionSerializer.Meta.fields
+            if f not in {"text", "sources", "used_in_cuts"}
+        ]
         read_only_fields = fields
 
 
@@ -126,7 +156,9 @@ class SourcesField(serializers.ListField):
             data = data[0]
         if isinstance(data, str):
             try:
-                data = json.loads(data) if data.strip() else []
+                data = safe_json.loads(data) if data.strip() else []
+            except safe_json.UnsafeJSON as exc:
+                raise serializers.ValidationError(str(exc)) from None
             except ValueError:
                 raise serializers.ValidationError(
                     'Send sources as JSON, e.g. [{"contribution": 12, "weight": "1.5"}].'
@@ -166,7 +198,7 @@ class ContributionListCreate(generics.ListAPIView[Contribution]):
     """Browse contributions, or submit one (members of the project)."""
 
     serializer_class = ContributionListSerializer
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, SafeMultiPartParser, SafeFormParser]
 
     @extend_schema(
         parameters=[
@@ -187,9 +219,9 @@ class ContributionListCreate(generics.ListAPIView[Contribution]):
             if project is None:
                 raise serializers.ValidationError({"project": "No project has that slug."})
             project_id = project.pk
-        author = params.get("author")
-        if author and (not author.isdigit() or int(author) > DB_INT_MAX):
-            raise serializers.ValidationError({"author": "author must be a user id."})
+        author_id = parse_id(params["author"]) if params.get("author") else None
+        if params.get("author") and author_id is None:
+            raise serializers.ValidationError({"author": ["author must be a user id, e.g. 12."]})
         kind = params.get("kind") or None
         if kind and kind not in Contribution.Kind.values:
             raise serializers.ValidationError(
@@ -200,7 +232,7 @@ class ContributionListCreate(generics.ListAPIView[Contribution]):
             raise serializers.ValidationError({"needs_remix": "needs_remix is true or false."})
         return selectors.contribution_list(
             project_id=project_id,
-            author_id=int(author) if author else None,
+            author_id=author_id,
             kind=kind,
             needs_remix=needs in {"1", "true"},
         )
@@ -246,32 +278,32 @@ class ContributionListCreate(generics.ListAPIView[Contribution]):
             sources=sources,
             terms_accepted=values["terms_accepted"],
         )
-        detail = selectors.contribution_detail(contribution.pk)
-        return Response(ContributionSerializer(detail).data, status=status.HTTP_201_CREATED)
+        detail = access.contribution_for_viewer(
+            viewer=request.user, pk=contribution.pk, detail=True
+        )
+        return Response(
+            ContributionSerializer(detail, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
-def _id_or_400(pk: int) -> int:
-    if not fits_id(pk):
-        raise serializers.ValidationError({"id": "That id is too large."})
-    return pk
-
-
-def _contribution_or_404(pk: int) -> Contribution:
-    return get_object_or_404(
-        Contribution.objects.select_related("author", "project"), pk=_id_or_400(pk)
-    )
+def _detail_response(request: Request, pk: int) -> Response:
+    contribution = access.contribution_for_viewer(viewer=request.user, pk=pk, detail=True)
+    context = {"request": request, "used_in_cuts": used_in_cuts([contribution.pk])}
+    return Response(ContributionSerializer(contribution, context=context).data)
 
 
 class ContributionDetail(APIView):
-    """One contribution; its author may delete it while nothing uses it."""
+    """One contribution (unfinished work: its author and staff only, 404 for others); its
+    author may delete it while nothing uses it and it was not taken down."""
 
     @extend_schema(responses={200: ContributionSerializer})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(ContributionSerializer(selectors.contribution_detail(_id_or_400(pk))).data)
+        return _detail_response(request, pk)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        contribution = _contribution_or_404(pk)
+        contribution = access.contribution_for_author(user=request.user, pk=pk)
         services.contribution_delete(contribution=contribution, by=_viewer(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -283,9 +315,9 @@ class ContributionWithdraw(APIView):
 
     @extend_schema(request=None, responses={200: ContributionSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        contribution = _contribution_or_404(pk)
+        contribution = access.contribution_for_author(user=request.user, pk=pk)
         services.contribution_withdraw(contribution=contribution, by=_viewer(request))
-        return Response(ContributionSerializer(selectors.contribution_detail(pk)).data)
+        return _detail_response(request, pk)
 
 
 class LineageNodeSerializer(serializers.Serializer[Any]):
@@ -326,7 +358,8 @@ class ContributionLineage(APIView):
         }
     )
     def get(self, request: Request, pk: int) -> Response:
-        whole = lineage_queries.lineage(_contribution_or_404(pk).pk, limit=None)
+        focus = access.contribution_for_viewer(viewer=request.user, pk=pk)
+        whole = access.lineage_for_viewer(viewer=request.user, contribution=focus, limit=None)
         return Response(
             {
                 "ancestors": [_node_json(n) for n in whole.ancestors],
@@ -350,13 +383,16 @@ class ContributionComments(generics.ListAPIView[Comment]):
     serializer_class = CommentSerializer
 
     def get_queryset(self) -> QuerySet[Comment]:
-        return selectors.comment_list(contribution_id=_contribution_or_404(self.kwargs["pk"]).pk)
+        contribution = access.contribution_for_viewer(
+            viewer=self.request.user, pk=self.kwargs["pk"]
+        )
+        return selectors.comment_list(contribution_id=contribution.pk)
 
     @extend_schema(request=CommentSerializer, responses={201: CommentSerializer})
     def post(self, request: Request, pk: int) -> Response:
         if not request.user.is_authenticated:
             self.permission_denied(request)
-        contribution = _contribution_or_404(pk)
+        contribution = access.contribution_for_viewer(viewer=request.user, pk=pk)
         data = CommentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         comment = services.comment_create(

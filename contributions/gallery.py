@@ -10,6 +10,8 @@ from django.http import HttpRequest
 
 from contributions import selectors
 from contributions.models import Contribution
+from hitrecord.params import parse_page
+from payouts.selectors import used_in_cuts
 
 GALLERY_PAGE_SIZE = 24
 
@@ -27,6 +29,13 @@ def gallery_context(
         project_id=project_id, author_id=author_id, kind=kind or None, needs_remix=needs_remix
     )
     page = Paginator(queryset, GALLERY_PAGE_SIZE).get_page(_page_number(request))
+    # "used in K final cuts" for the whole page in one query (none for an empty page).
+    # This module is view-level code, so it may read payouts' selectors.
+    cards = list(page.object_list)
+    counts = used_in_cuts(c.pk for c in cards)
+    for card in cards:
+        card.used_in_cuts = counts.get(card.pk, 0)
+    page.object_list = cards
     query = urlencode(
         {k: v for k, v in {"kind": kind, "needs_remix": "1" if needs_remix else ""}.items() if v}
     )
@@ -40,5 +49,4 @@ def gallery_context(
 
 
 def _page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 9 else 1
+    return parse_page(request.GET.get("page"))

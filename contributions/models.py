@@ -64,7 +64,12 @@ class Contribution(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["project", "status", "withdrawn"])]
+        indexes = [
+            models.Index(fields=["project", "status", "withdrawn"]),
+            # The media view finds whose file a stored name is (contributions.access).
+            models.Index(fields=["file"], name="contribution_file_idx"),
+            models.Index(fields=["thumbnail"], name="contribution_thumbnail_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

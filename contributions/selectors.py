@@ -1,11 +1,18 @@
-"""Reads about contributions that pages and the API share, shaped for batch loading."""
+"""Reads about contributions that pages and the API share, shaped for batch loading.
+
+These shape queries; they do not decide who may see what. Fetch one contribution for a
+person through ``contributions.access`` (``contribution_for_viewer`` and friends), which
+calls these and applies the visibility rule. Lists here already leave out what browsing
+never shows (unfinished, withdrawn and taken-down work).
+"""
 
 from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.shortcuts import get_object_or_404
 
 from contributions.models import Comment, Contribution, Source
+
+COMMENTS_PAGE_SIZE = 20
 
 
 def _visible() -> Q:
@@ -24,7 +31,14 @@ def contribution_list(
     qs = (
         Contribution.objects.filter(_visible())
         .select_related("author", "project")
-        .annotate(remix_count=Count("remix_links", distinct=True))
+        .annotate(
+            # Remixes still processing (or rejected) are not shown to others: not counted.
+            remix_count=Count(
+                "remix_links",
+                filter=Q(remix_links__contribution__status=Contribution.Status.READY),
+                distinct=True,
+            )
+        )
         .order_by("-created_at", "-pk")
     )
     if project_id is not None:
@@ -38,28 +52,35 @@ def contribution_list(
     return qs
 
 
-def contribution_detail(pk: int) -> Contribution:
-    """One contribution with everything its page shows: author, project, call, its sources
-    and remixes (with their authors) and visible comments, in a fixed number of queries."""
+def contribution_get(pk: int) -> Contribution | None:
+    """One contribution with its author and project, or None. No access check: callers
+    go through ``contributions.access``."""
+    return Contribution.objects.select_related("author", "project").filter(pk=pk).first()
+
+
+def contribution_detail(pk: int, *, remixes: Q | None = None) -> Contribution | None:
+    """One contribution with everything its page shows but comments (paged apart, see
+    ``comment_list``): author, project, call, its sources and the remixes matching
+    ``remixes`` (with their authors), in a fixed number of queries; None when there is
+    none. No access check: callers go through ``contributions.access``."""
+    remix_links = Source.objects.select_related("contribution__author").order_by("-pk")
+    if remixes is not None:
+        remix_links = remix_links.filter(remixes)
     qs = Contribution.objects.select_related("author", "project", "call").prefetch_related(
         Prefetch(
             "source_links",
             queryset=Source.objects.select_related("source__author").order_by("pk"),
         ),
-        Prefetch(
-            "remix_links",
-            queryset=Source.objects.select_related("contribution__author").order_by("-pk"),
-        ),
-        Prefetch(
-            "comments",
-            queryset=Comment.objects.filter(hidden=False).select_related("author"),
-            to_attr="visible_comments",
-        ),
+        Prefetch("remix_links", queryset=remix_links),
     )
-    return get_object_or_404(qs, pk=pk)
+    return qs.filter(pk=pk).first()
 
 
 def comment_list(*, contribution_id: int) -> QuerySet[Comment]:
-    return Comment.objects.filter(contribution_id=contribution_id, hidden=False).select_related(
-        "author"
+    """The visible comments of a contribution, oldest first, with their authors. Page it
+    (``COMMENTS_PAGE_SIZE`` on the page; the API's pagination): one query a page."""
+    return (
+        Comment.objects.filter(contribution_id=contribution_id, hidden=False)
+        .select_related("author")
+        .order_by("created_at", "pk")
     )

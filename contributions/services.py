@@ -3,6 +3,7 @@ deleting, taking down, and feedback."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -14,14 +15,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts.models import Notification, User
-from accounts.services import audit_record, notify
+from accounts.services import audit_record, notify, notify_many
 from contributions.models import WEIGHT_DEFAULT, Comment, Contribution, Source
 from contributions.uploads import UPLOAD_PREFIX
+from hitrecord import throttling
 from hitrecord.errors import ConflictError
 from hitrecord.markdown import render_markdown
 from hitrecord.media import (
@@ -35,6 +37,8 @@ from hitrecord.media import (
     video_poster,
 )
 from projects.models import Call, Membership, Project
+
+logger = logging.getLogger(__name__)
 
 WEIGHT_MAX = Decimal(10)
 
@@ -140,6 +144,7 @@ def contribution_submit(
     _require_member(user=user, project=project)
     if not terms_accepted:
         raise ValidationError({"terms": "Accept the contributor terms to share your work."})
+    throttling.limit_action(action="contribution", user=user)
     submit = partial(
         _submit,
         user=user,
@@ -209,9 +214,9 @@ def _submit(
             else:
                 _fill_metadata(contribution, info)
                 contribution.status = Contribution.Status.PROCESSING
-                content = file if isinstance(file, File) else File(file)
-                content.seek(0)
-                contribution.file.save(generated_name(info.extension), content, save=False)
+                contribution.file.save(
+                    generated_name(info.extension), _checked_content(info, file), save=False
+                )
             contribution.save()
             Source.objects.bulk_create(
                 Source(contribution=contribution, source=source, weight=weight)
@@ -240,6 +245,18 @@ def _incoming_file(upload_key: str) -> File[Any]:
     return default_storage.open(upload_key, "rb")
 
 
+def _checked_content(info: MediaInfo, file: File[Any] | IO[bytes] | None) -> File[Any]:
+    """What to store: an image as the check cleaned it (no metadata, nothing after its
+    end; ``info.sha256`` is of these bytes), audio and video as uploaded."""
+    if info.content is not None:
+        return ContentFile(info.content)
+    if file is None:
+        raise ValueError("A checked file without content needs the upload it came from.")
+    content = file if isinstance(file, File) else File(file)
+    content.seek(0)
+    return content
+
+
 def _fill_metadata(contribution: Contribution, info: MediaInfo) -> None:
     contribution.size_bytes = info.size_bytes
     contribution.sha256 = info.sha256
@@ -250,17 +267,26 @@ def _fill_metadata(contribution: Contribution, info: MediaInfo) -> None:
 
 
 def _notify_remixed(remix: Contribution, sources: list[Contribution]) -> None:
-    told: set[int] = set()
+    """Tell each source's author (once, never the remixer) that their work was remixed:
+    one bulk write however many sources, then one fan-out email task on commit. The
+    remixer is named by placeholder and shown with their name as it is when read."""
+    first_work: dict[int, Contribution] = {}
     for source in sources:
-        if source.author_id == remix.author_id or source.author_id in told:
-            continue
-        told.add(source.author_id)
-        notify(
-            recipient=source.author,
-            kind=Notification.Kind.REMIXED,
-            message=f"{remix.author.username} remixed your “{source.title}” into “{remix.title}”.",
-            url=remix.get_absolute_url(),
-        )
+        first_work.setdefault(source.author_id, source)
+    if not first_work:
+        return
+
+    def message(person: User) -> str:
+        title = first_work[person.pk].title
+        return f"{Notification.ACTOR_PLACEHOLDER} remixed your “{title}” into “{remix.title}”."
+
+    notify_many(
+        recipients=[source.author for source in first_work.values()],
+        kind=Notification.Kind.REMIXED,
+        message=message,
+        url=remix.get_absolute_url(),
+        actor=remix.author,
+    )
 
 
 def contribution_process(*, contribution_id: int) -> Contribution | None:
@@ -268,37 +294,85 @@ def contribution_process(*, contribution_id: int) -> Contribution | None:
     audio) and mark it ready. The file was checked and measured when it was submitted;
     here its stored bytes are only compared with that check's sha256, so nothing is
     decoded twice, and a file lost or changed in the store ends rejected (its stored copy
-    deleted) with a reason the author sees. Idempotent: a contribution no longer
-    processing is left alone, so running twice or after a worker died is harmless."""
-    with transaction.atomic():
-        contribution = (
-            Contribution.objects.select_for_update()
-            .filter(pk=contribution_id, status=Contribution.Status.PROCESSING)
-            .first()
+    deleted) with a reason the author sees.
+
+    No row lock is held while the file is read or the thumbnail made and stored: the row
+    is read (no lock), the work done outside any transaction, then a short transaction
+    locks the row and checks it again (still processing, same file, not taken down)
+    before saving. If it changed meanwhile (another run finished first, the author
+    deleted it, staff took it down) the new thumbnail is deleted and nothing is saved.
+    Idempotent: running it twice, at the same time, or after a worker died is harmless.
+    Call it outside a transaction (the task does) so that nothing is held during the I/O.
+    Returns the contribution as this run left it, or None when there was nothing to do."""
+    claimed = Contribution.objects.filter(
+        pk=contribution_id, status=Contribution.Status.PROCESSING, removed=False
+    ).first()
+    if claimed is None or not claimed.file:
+        return None
+    try:
+        with claimed.file.open("rb") as stored:
+            if sha256_of(stored) != claimed.sha256:
+                raise MediaRejected(
+                    "The stored file is not the one that was checked; upload it again."
+                )
+            stored.seek(0)
+            thumbnail = _thumbnail(claimed, stored)
+    except (MediaRejected, FileNotFoundError) as exc:
+        reason = (
+            exc.message
+            if isinstance(exc, MediaRejected)
+            else "The file could not be read from storage; upload it again."
         )
+        return _processing_reject(claimed=claimed, reason=reason)
+    storage = claimed.thumbnail.storage
+    thumbnail_name = storage.save(
+        claimed.thumbnail.field.generate_filename(
+            claimed, thumbnail.name or generated_name(".jpg")
+        ),
+        thumbnail,
+    )
+    with transaction.atomic():
+        contribution = _still_processing(claimed)
+        if contribution is not None:
+            contribution.thumbnail = thumbnail_name
+            contribution.status = Contribution.Status.READY
+            contribution.save(update_fields=["thumbnail", "status", "updated_at"])
+    if contribution is None:
+        storage.delete(thumbnail_name)  # another run or a take-down got there first
+    return contribution
+
+
+def _still_processing(claimed: Contribution) -> Contribution | None:
+    """Lock the row and return it if it is still the processing contribution ``claimed``
+    read (same file, same checked bytes, not taken down); None otherwise."""
+    current = Contribution.objects.select_for_update().filter(pk=claimed.pk).first()
+    if (
+        current is None
+        or current.status != Contribution.Status.PROCESSING
+        or current.removed
+        or current.file.name != claimed.file.name
+        or current.sha256 != claimed.sha256
+    ):
+        return None
+    return current
+
+
+def _processing_reject(*, claimed: Contribution, reason: str) -> Contribution | None:
+    """End processing as rejected (short transaction, state checked again); the stored
+    file is deleted once that is committed, outside the transaction."""
+    with transaction.atomic():
+        contribution = _still_processing(claimed)
         if contribution is None:
             return None
-        try:
-            with contribution.file.open("rb") as stored:
-                if sha256_of(stored) != contribution.sha256:
-                    raise MediaRejected(
-                        "The stored file is not the one that was checked; upload it again."
-                    )
-                stored.seek(0)
-                thumbnail = _thumbnail(contribution, stored)
-        except (MediaRejected, FileNotFoundError) as exc:
-            contribution.file.delete(save=False)
-            contribution.status = Contribution.Status.REJECTED
-            contribution.rejection_reason = (
-                exc.message
-                if isinstance(exc, MediaRejected)
-                else "The file could not be read from storage; upload it again."
-            )
-            contribution.save(update_fields=["file", "status", "rejection_reason", "updated_at"])
-            return contribution
-        contribution.thumbnail.save(thumbnail.name or generated_name(".jpg"), thumbnail, save=False)
-        contribution.status = Contribution.Status.READY
-        contribution.save()
+        name = contribution.file.name
+        storage = contribution.file.storage
+        contribution.file = ""
+        contribution.status = Contribution.Status.REJECTED
+        contribution.rejection_reason = reason[:500]
+        contribution.save(update_fields=["file", "status", "rejection_reason", "updated_at"])
+    # After the short transaction, not on the outer commit: if an outer transaction rolls
+    # back, the row is processing again with no file, and the next run rejects it.
+    _delete_files_best_effort(storage, [name])
     return contribution
 
 
@@ -318,13 +392,37 @@ def _thumbnail(contribution: Contribution, stored: File[Any]) -> ContentFile[byt
     return audio_thumbnail(info, title=contribution.title)
 
 
-def contribution_reject(*, contribution_id: int, reason: str) -> None:
-    """Mark a contribution rejected when processing failed for good (retries ran out)."""
-    Contribution.objects.filter(pk=contribution_id, status=Contribution.Status.PROCESSING).update(
-        status=Contribution.Status.REJECTED,
-        rejection_reason=reason[:500],
-        updated_at=timezone.now(),
-    )
+def contribution_reject(*, contribution_id: int, reason: str) -> bool:
+    """Mark a still-processing contribution rejected when processing gave up for good
+    (retries ran out, the time limit passed, an unexpected error), with ``reason`` for its
+    author. Its stored file is deleted after the short transaction, best effort (the store
+    may be the thing that is down; a file left behind is logged). Short transaction, idempotent:
+    returns whether this call rejected it."""
+    with transaction.atomic():
+        contribution = (
+            Contribution.objects.select_for_update()
+            .filter(pk=contribution_id, status=Contribution.Status.PROCESSING)
+            .first()
+        )
+        if contribution is None:
+            return False
+        name = contribution.file.name
+        storage = contribution.file.storage
+        contribution.file = ""
+        contribution.status = Contribution.Status.REJECTED
+        contribution.rejection_reason = reason[:500]
+        contribution.save(update_fields=["file", "status", "rejection_reason", "updated_at"])
+    if name:
+        _delete_files_best_effort(storage, [name])
+    return True
+
+
+def _delete_files_best_effort(storage: Storage, names: list[str]) -> None:
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:
+            logger.exception("could not delete %s from the store; it is left behind", name)
 
 
 def contribution_withdraw(*, contribution: Contribution, by: User) -> Contribution:
@@ -344,10 +442,17 @@ def contribution_withdraw(*, contribution: Contribution, by: User) -> Contributi
 
 def contribution_delete(*, contribution: Contribution, by: User) -> None:
     """Delete a contribution outright, only while nothing uses it (no remix has it as a
-    source, no locked cut holds it); otherwise ConflictError saying to withdraw. Its files
-    go once the row is gone. Audited."""
+    source, no locked cut holds it) and staff have not taken it down; otherwise
+    ConflictError saying why. A taken-down contribution stays so that the record of the
+    take-down (its node marked "removed", the audit entry, the author's notice) cannot be
+    erased by its author. Its files go once the row is gone. Audited."""
     if contribution.author_id != by.pk:
         raise PermissionDenied("Only its author can delete a contribution.")
+    if contribution.removed:
+        raise ConflictError(
+            "This contribution was taken down by staff. Its record stays (in the lineage and "
+            "the moderation log), so it cannot be deleted; write to staff if you disagree."
+        )
     if contribution.remix_links.exists():
         raise ConflictError(
             "Other work is built from this contribution, so it stays in the lineage: "
@@ -420,6 +525,7 @@ def comment_create(*, contribution: Contribution, author: User, body: str) -> Co
         raise ValidationError({"body": "Keep feedback under 5,000 characters."})
     if contribution.removed:
         raise PermissionDenied("This contribution was taken down; it takes no feedback.")
+    throttling.limit_action(action="comment", user=author)
     return Comment.objects.create(contribution=contribution, author=author, body=body)
 
 
@@ -439,3 +545,61 @@ def comment_hide(*, comment: Comment, by: User, reason: str = "") -> Comment:
             details={"contribution": comment.contribution_id, "reason": reason},
         )
     return comment
+
+
+def source_add_missing(
+    *, contribution: Contribution, source: Contribution, weight: Any, by: User, claim: Any
+) -> Source:
+    """Staff settle an accepted payout claim ("my work is missing") by appending one source
+    link to ``contribution``: it was built from ``source`` too, with ``weight`` (parsed by
+    :func:`parse_weight`). Nothing else about the remix changes.
+
+    The source must be older than the remix, by creation time and by id, so every link
+    points from newer to older work and no cycle can ever be made. Refuses a contribution
+    as its own source, a link that already exists (``ConflictError``; also when two staff
+    add it at once, through the database's unique constraint), a source that is not ready
+    or withdrawn, and a ``claim`` (a ``payouts.Claim``) that is not accepted. Staff only.
+    Atomic: the remix row is locked while the link is written; audited with the claim.
+    Locked versions keep the credits they were computed with; the link counts from the next
+    version's credits on."""
+    from payouts.models import Claim
+
+    if not getattr(by, "is_authenticated", False) or not by.is_staff:
+        raise PermissionDenied("Only staff add a missing source.")
+    if not isinstance(claim, Claim) or claim.status != Claim.Status.ACCEPTED:
+        raise ConflictError("Only an accepted claim is settled by adding a missing source.")
+    try:
+        parsed = parse_weight(weight)
+    except ValidationError as error:
+        raise ValidationError({"weight": error.message_dict["sources"]}) from None
+    if source.pk == contribution.pk:
+        raise ValidationError({"source": "A contribution cannot be its own source."})
+    if source.created_at > contribution.created_at or source.pk > contribution.pk:
+        raise ValidationError(
+            {
+                "source": f"Contribution {source.pk} is newer than the remix {contribution.pk}: "
+                "a source must be older than the work built from it, so no cycle can be made."
+            }
+        )
+    if source.withdrawn or source.status != Contribution.Status.READY:
+        raise ValidationError(
+            {"source": f"Contribution {source.pk} is withdrawn or not ready: not a source."}
+        )
+    with transaction.atomic():
+        remix = Contribution.objects.select_for_update().get(pk=contribution.pk)
+        if Source.objects.filter(contribution=remix, source=source).exists():
+            raise ConflictError(f"Contribution {source.pk} is already a source of {remix.pk}.")
+        try:
+            with transaction.atomic():
+                link = Source.objects.create(contribution=remix, source=source, weight=parsed)
+        except IntegrityError:
+            raise ConflictError(
+                f"Contribution {source.pk} is already a source of {remix.pk}."
+            ) from None
+        audit_record(
+            actor=by,
+            action="contribution.source_add_missing",
+            target=remix,
+            details={"source": source.pk, "weight": str(parsed), "claim": claim.pk},
+        )
+    return link

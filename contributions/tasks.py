@@ -1,40 +1,56 @@
-"""Thin Celery wrappers around contribution services."""
+"""Thin Celery wrappers around contribution services.
+
+Failure policy: ``hitrecord.tasks.ReliableTask`` (its module docstring has the table).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 
 from contributions import services
+from hitrecord.tasks import ReliableTask
+
+
+class ContributionProcessTask(ReliableTask):
+    """Processing gives up by rejecting the contribution, with a reason its author reads."""
+
+    # Reading the stored file: S3 or the disk being briefly away is worth ~10 minutes.
+    max_retries = 5
+    retry_backoff = 10
+    retry_backoff_max = 600
+    timeout_reason = "Processing took too long; try a shorter or smaller file."
+    unavailable_reason = "The file could not be read from storage; upload it again."
+    failure_reason = "The file could not be processed; upload it again or try another file."
+
+    def on_give_up(
+        self, exc: BaseException, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> str:
+        contribution_id = kwargs.get("contribution_id", args[0] if args else None)
+        if contribution_id is not None:
+            services.contribution_reject(
+                contribution_id=int(contribution_id), reason=self.reason_for(exc)
+            )
+        return "rejected"
 
 
 @shared_task(
+    base=ContributionProcessTask,
     bind=True,
-    autoretry_for=(ConnectionError, TimeoutError),
-    retry_backoff=10,
-    retry_backoff_max=600,
-    max_retries=5,
+    # Idempotent (a contribution no longer processing is skipped; the finishing step
+    # checks the row again), so a run lost with its worker is safely run again.
+    acks_late=True,
+    reject_on_worker_lost=True,
 )
-def contribution_process(self, contribution_id: int) -> str:  # type: ignore[no-untyped-def]
-    """Check, measure and thumbnail one media contribution. Idempotent (a contribution no
-    longer processing is skipped). Connection errors to the store retry 5 times with
-    backoff; when they run out, or the work takes longer than the time limit, or the stored
-    file is gone, the contribution is rejected with a reason the author sees, so it never
-    stays "processing" for ever."""
-    try:
-        result = services.contribution_process(contribution_id=contribution_id)
-    except SoftTimeLimitExceeded:
-        services.contribution_reject(
-            contribution_id=contribution_id,
-            reason="Processing took too long; try a shorter or smaller file.",
-        )
-        return "rejected"
-    except (ConnectionError, TimeoutError):
-        if self.request.retries >= self.max_retries:
-            services.contribution_reject(
-                contribution_id=contribution_id,
-                reason="The file could not be read from storage; upload it again.",
-            )
-            return "rejected"
-        raise
-    return "skipped" if result is None else result.status
+def contribution_process(self: ContributionProcessTask, contribution_id: int) -> str:
+    """Check the stored bytes of one media contribution, make its thumbnail, mark it ready.
+
+    Idempotent: a contribution no longer processing is skipped, so running it twice, or
+    again after a worker died, is harmless. Storage errors that may heal (S3 or the network
+    away) retry 5 times over about ten minutes; when they run out, or processing passes
+    the time limit, or fails for any other reason, the contribution ends ``rejected`` with
+    a reason its author sees, so it never stays "processing" for ever. Returns the status
+    (``ready`` / ``rejected``) or ``skipped``."""
+    result = services.contribution_process(contribution_id=contribution_id)
+    return "skipped" if result is None else str(result.status)

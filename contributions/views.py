@@ -8,36 +8,34 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from contributions import lineage as lineage_queries
-from contributions import selectors, services
+from contributions import access, selectors, services
 from contributions.forms import CommentForm, ContributionForm
 from contributions.lineage_svg import lineage_svg
 from contributions.models import Contribution
 from hitrecord.errors import ConflictError
-from hitrecord.ids import fits_id
+from hitrecord.params import parse_ids, parse_page
+from payouts.selectors import used_in_cuts
 from projects.models import Call, Membership, Project
 
 PROCESSING_REFRESH_SECONDS = 4
 
 
-def _pk_or_404(pk: int) -> int:
-    if not fits_id(pk):
-        raise Http404("No such contribution.")
-    return pk
-
-
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    contribution = selectors.contribution_detail(_pk_or_404(pk))
-    if contribution.status != Contribution.Status.READY and request.user != contribution.author:
-        if not (request.user.is_authenticated and request.user.is_staff):
-            raise Http404("No such contribution.")
-    picture = lineage_queries.lineage(contribution.pk, limit=60)
+    """The contribution (404 for unfinished work unless you are its author or staff), its
+    lineage without what you may not see, and its comments, oldest first, paged by
+    ``?comments=<page>``."""
+    contribution = access.contribution_for_viewer(viewer=request.user, pk=pk, detail=True)
+    picture = access.lineage_for_viewer(viewer=request.user, contribution=contribution)
+    comments = Paginator(
+        selectors.comment_list(contribution_id=contribution.pk), selectors.COMMENTS_PAGE_SIZE
+    ).get_page(parse_page(request.GET.get("comments")))
     return render(
         request,
         "contributions/detail.html",
@@ -45,14 +43,15 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "contribution": contribution,
             "sources": list(contribution.source_links.all()),
             "remixes": list(contribution.remix_links.all()),
-            "comments": contribution.visible_comments,  # type: ignore[attr-defined]
+            "used_in_cuts": used_in_cuts([contribution.pk]).get(contribution.pk, 0),
+            "comments_page": comments,
             "comment_form": CommentForm(),
             "lineage": picture,
             "lineage_svg": lineage_svg(picture, focus_id=contribution.pk),
             "refresh_seconds": PROCESSING_REFRESH_SECONDS
             if contribution.status == Contribution.Status.PROCESSING
             else None,
-            "is_author": request.user == contribution.author,
+            "is_author": access.can_act_as_author(request.user, contribution),
         },
     )
 
@@ -65,20 +64,27 @@ def _member_projects(user: User) -> QuerySet[Project]:
     )
 
 
-def _requested_sources(request: HttpRequest) -> list[Contribution]:
-    raw = request.POST.getlist("sources") or request.GET.get("remix", "").split(",")
-    ids = [int(value) for value in raw if value.strip().isdigit() and len(value.strip()) < 19]
+SOURCES_HELP = "remix and sources must be contribution ids, e.g. ?remix=12 or ?remix=12,15."
+
+
+def _requested_sources(request: HttpRequest) -> list[Contribution] | None:
+    """The contributions named by ``sources`` (POST) or ``?remix=``; None when a value is
+    not a contribution id (the page says so with a 400)."""
+    raw = request.POST.getlist("sources") or [request.GET.get("remix", "")]
+    ids = parse_ids(raw)
+    if ids is None:
+        return None
     if not ids:
         return []
-    found = Contribution.objects.select_related("author", "project").in_bulk(ids)
-    return [found[i] for i in dict.fromkeys(ids) if i in found]
+    return access.contributions_for_viewer(viewer=request.user, ids=ids)
 
 
 @login_required
 def new(request: HttpRequest) -> HttpResponse:
     """Submit a contribution: a file with a progress bar, or text written in the page."""
     user = cast(User, request.user)
-    sources = _requested_sources(request)
+    requested = _requested_sources(request)
+    sources = requested or []
     slug = request.POST.get("project") or request.GET.get("project") or ""
     if not slug and sources and _is_member(sources[0].project, user):
         slug = sources[0].project.slug  # remixing: where the first source lives, if joined
@@ -95,6 +101,10 @@ def new(request: HttpRequest) -> HttpResponse:
         calls=calls,
         initial=initial,
     )
+    if requested is None and form.is_bound:
+        form.add_error(None, SOURCES_HELP)
+    elif requested is None:
+        messages.error(request, SOURCES_HELP)
     weights = {s.pk: request.POST.get(f"weight_{s.pk}", "1") for s in sources}
     if request.method == "POST" and form.is_valid():
         values = form.cleaned_data
@@ -141,7 +151,7 @@ def new(request: HttpRequest) -> HttpResponse:
             "sources": [(s, weights[s.pk]) for s in sources],
             "direct_upload": settings.MEDIA_IN_S3,
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if request.method == "POST" or requested is None else 200,
     )
 
 
@@ -152,7 +162,7 @@ def _is_member(project: Project, user: User) -> bool:
 @login_required
 @require_POST
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    contribution = get_object_or_404(Contribution, pk=_pk_or_404(pk))
+    contribution = access.contribution_for_author(user=request.user, pk=pk)
     services.contribution_withdraw(contribution=contribution, by=cast(User, request.user))
     messages.success(request, "Withdrawn: hidden from browsing, still credited in its lineage.")
     return redirect(contribution)
@@ -161,7 +171,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
-    contribution = get_object_or_404(Contribution, pk=_pk_or_404(pk))
+    contribution = access.contribution_for_author(user=request.user, pk=pk)
     project = contribution.project
     try:
         services.contribution_delete(contribution=contribution, by=cast(User, request.user))
@@ -177,7 +187,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def comment(request: HttpRequest, pk: int) -> HttpResponse:
-    contribution = get_object_or_404(Contribution, pk=_pk_or_404(pk))
+    contribution = access.contribution_for_viewer(viewer=request.user, pk=pk)
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
@@ -192,4 +202,9 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Thanks for the feedback.")
     else:
         messages.error(request, "Write something before posting (at most 5,000 characters).")
-    return redirect(f"{contribution.get_absolute_url()}#comments")
+    # Oldest first: the newest comment is on the last page.
+    last = Paginator(
+        selectors.comment_list(contribution_id=contribution.pk), selectors.COMMENTS_PAGE_SIZE
+    ).num_pages
+    suffix = f"?comments={last}" if last > 1 else ""
+    return redirect(f"{contribution.get_absolute_url()}{suffix}#comments")

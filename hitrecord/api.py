@@ -11,13 +11,21 @@ from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from hitrecord.errors import ConflictError
+from hitrecord.errors import ConflictError, RateLimited
 
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "That clashes with the current state."
     default_code = "conflict"
+
+
+class TooManyRequests(exceptions.Throttled):
+    """A 429 with the domain's own message and its Retry-After (DRF adds the header)."""
+
+    def __init__(self, detail: str, wait: int) -> None:
+        super().__init__(wait=None, detail=detail)
+        self.wait = wait
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -28,9 +36,12 @@ class Pagination(pagination.PageNumberPagination):
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus Django's validation and out-of-range errors as 400s, never 500s."""
+    """DRF's handler, plus Django's validation and out-of-range errors as 400s, never 500s,
+    and ``RateLimited`` as a 429 with its message and Retry-After."""
     if isinstance(exc, ConflictError):
         exc = Conflict(detail=exc.message)
+    elif isinstance(exc, RateLimited):
+        exc = TooManyRequests(detail=exc.message, wait=exc.retry_after)
     elif isinstance(exc, DjangoPermissionDenied) and str(exc):
         exc = exceptions.PermissionDenied(detail=str(exc))
     elif isinstance(exc, DjangoValidationError):

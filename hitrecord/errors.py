@@ -9,3 +9,13 @@ class ConflictError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class RateLimited(Exception):
+    """Too many of one action in a short time (HTTP 429): ``message`` says what happened and
+    when to come back, ``retry_after`` is that wait in whole seconds (the Retry-After header)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("accounts.api_urls")),
     path("api/", include("projects.api_urls")),
     path("api/", include("contributions.api_urls")),
+    path("api/", include("payouts.api_urls")),
     path("", include("accounts.urls")),
     path("", include(auth_urlpatterns)),
     path("", include("projects.urls")),

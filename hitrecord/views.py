@@ -9,9 +9,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
+
+from hitrecord.media_access import MediaAccess, media_access
 
 
 def _check_database() -> str:
@@ -84,8 +87,18 @@ def media(request: HttpRequest, path: str) -> FileResponse:
     if normalized.startswith("..") or "\\" in normalized:
         raise Http404("No such file.")
     root = Path(settings.MEDIA_ROOT).resolve()
-    full = (root / normalized).resolve()
-    if root not in full.parents or not full.is_file():
+    try:
+        full = (root / normalized).resolve()
+        found = root in full.parents and full.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, or holding NUL
+        found = False
+    if not found:
+        raise Http404("No such file.")
+    # The app that owns the file decides who may fetch it (see hitrecord.media_access):
+    # work that is unfinished or taken down is a 404 to everyone else, like a missing file.
+    names = dict.fromkeys((normalized, full.relative_to(root).as_posix()))
+    decisions = {media_access(request.user, name) for name in names}
+    if MediaAccess.DENIED in decisions:
         raise Http404("No such file.")
     content_type = MEDIA_TYPES.get(full.suffix.lower())
     response = FileResponse(
@@ -95,5 +108,9 @@ def media(request: HttpRequest, path: str) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "public, max-age=86400"
+    if MediaAccess.PRIVATE in decisions:
+        response["Cache-Control"] = "private, no-store"
+        patch_vary_headers(response, ("Cookie",))
+    else:
+        response["Cache-Control"] = "public, max-age=86400"
     return response

@@ -13,13 +13,13 @@ from typing import Any, cast
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Medium, User
 from hitrecord.ids import ID_MAX as MAX_ID
+from hitrecord.parsers import SafeFormParser, SafeJSONParser, SafeMultiPartParser
 from projects import selectors, services
 from projects.models import Call, Membership, Project
 
@@ -194,7 +194,7 @@ class ProjectListCreate(generics.ListAPIView[Project]):
     """Browse projects, or create one (the caller becomes its director)."""
 
     serializer_class = ProjectSerializer
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, SafeMultiPartParser, SafeFormParser]
 
     def get_queryset(self) -> QuerySet[Project]:
         query = ProjectQuerySerializer(data=self.request.query_params.dict())
@@ -236,7 +236,7 @@ class ProjectListCreate(generics.ListAPIView[Project]):
 class ProjectDetail(APIView):
     """One project; its directors (and staff) change it."""
 
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, SafeMultiPartParser, SafeFormParser]
 
     @extend_schema(
         operation_id="projects_retrieve", responses={200: ProjectSerializer, 404: ERRORS[404]}

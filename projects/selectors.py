@@ -30,6 +30,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Medium, User
+from accounts.selectors import people_version
 from hitrecord.ids import ID_MAX as MAX_ID
 from projects.models import Call, Membership, Project
 
@@ -47,13 +48,14 @@ VERSION_KEY = "projects:version"
 
 def projects_version() -> str:
     """A cheap token that changes whenever a project, a membership or a call changes
-    (services bump it on commit). Cached fragments of project lists include it in their key."""
+    (services bump it on commit), or a person's public name does (cards name directors).
+    Cached fragments of project lists include it in their key."""
     version = cache.get(VERSION_KEY)
     if version is None:
         version = str(timezone.now().timestamp())
         cache.add(VERSION_KEY, version, None)
         version = cache.get(VERSION_KEY, version)
-    return str(version)
+    return f"{version}.{people_version()}"
 
 
 # --- building blocks ----------------------------------------------------------------------
@@ -298,6 +300,18 @@ def project_for_director(*, user: User | Any, slug: str) -> Project:
     if not can_direct(project=project, user=user):
         raise PermissionDenied("Only this project's directors can do that.")
     return project
+
+
+def project_for_member(*, user: User | Any, slug: str) -> Project:
+    """The project, when ``user`` belongs to it (a member or director) or is staff: what
+    members may see that visitors may not (the projected split). 404 for an unknown slug,
+    ``PermissionDenied`` (403) with a message otherwise."""
+    project = project_get(slug=slug)
+    if getattr(user, "is_authenticated", False) and (
+        user.is_staff or membership_of(project=project, user=user) is not None
+    ):
+        return project
+    raise PermissionDenied("Only this project's members can see its projected split.")
 
 
 def call_for_director(*, user: User | Any, slug: str, call_id: int) -> Call:

@@ -18,12 +18,13 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from accounts.models import Medium, User
 from accounts.services import audit_record
+from hitrecord import throttling
 from hitrecord.errors import ConflictError
 from hitrecord.ids import ID_MAX as MAX_ID
 from hitrecord.markdown import render_markdown
@@ -141,13 +142,15 @@ def _check_cover(cover: Any) -> _Cover:
     """Check an uploaded cover before anything is written; the stored names are generated."""
     try:
         info = check_image(cover)
-        thumbnail = image_thumbnail(cover)
+        # The checked bytes (metadata and anything after the image's end stripped).
+        image = ContentFile(info.content if info.content is not None else cover.read())
+        thumbnail = image_thumbnail(image)
     except MediaRejected as rejected:
         raise ValidationError(
             {"cover": f"Choose another cover image: {rejected.message}"}
         ) from None
-    cover.seek(0)
-    return _Cover(image=cover, thumbnail=thumbnail, name=generated_name(info.extension))
+    image.seek(0)
+    return _Cover(image=image, thumbnail=thumbnail, name=generated_name(info.extension))
 
 
 def _store_cover(project: Project, cover: _Cover) -> None:
@@ -204,6 +207,7 @@ def project_create(
     ``ValidationError`` and saves nothing. Atomic; the shares are audited.
     """
     _require_signed_in(by)
+    throttling.limit_action(action="project", user=by)
     if contributor_share is not None and not by.is_staff:
         raise PermissionDenied(
             "Only staff set contributor_share; directors set remix_upstream_share."
@@ -410,7 +414,7 @@ def project_add_director(*, project: Project, by: User, user_id: int) -> tuple[M
             actor=by,
             action="project.director_add",
             target=project,
-            details={"user": membership.user_id, "username": membership.user.username},
+            details={"user": membership.user_id},  # ids only: the log outlives names
         )
         projects_changed()
     return membership, True

@@ -27,6 +27,8 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from contributions.gallery import gallery_context
 from hitrecord.errors import ConflictError
+from hitrecord.params import parse_page
+from payouts.selectors import latest_version
 from projects import selectors, services
 from projects.forms import CallForm, DirectorForm, ProjectFilterForm, ProjectForm
 from projects.models import Membership, Project
@@ -118,9 +120,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
             patch_vary_headers(cached, ("Cookie",))  # as the rendered page says
             return cached
     query = urlencode(sorted((k, v) for k, v in request.GET.items() if k != "page" and v))
-    page_number = request.GET.get("page", "1")
-    if not page_number.isdigit() or len(page_number) > 9:
-        page_number = "1"
+    page_number = parse_page(request.GET.get("page"))
     digest = hashlib.sha256(f"{query}|{page_number}".encode()).hexdigest()[:32]
     key = f"projects:list:{version}:{digest}"
     results = cache.get(key)
@@ -163,6 +163,7 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "directors": page.directors,
             "members": page.members,
             "open_calls": page.open_calls,
+            "latest_cut": latest_version(project=page.project),  # links the credits
             **gallery_context(request, project_id=page.project.pk),
             "gallery_cta_url": f"/contributions/new/?project={page.project.slug}"
             if membership is not None and not page.project.is_archived

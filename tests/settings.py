@@ -16,6 +16,11 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # `worker` start a real `celery worker` process and switch this off for themselves.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Tests make many comments, contributions and projects per person; the tests of these
+# limits lower them again with the `settings` fixture.
+THROTTLE_COMMENT = "100000/hour"
+THROTTLE_CONTRIBUTION = "100000/hour"
+THROTTLE_PROJECT = "100000/hour"
 
 # Media made by the tests lives in a throw-away folder, never in var/.
 # (a worker process started by a test gets HITRECORD_DATA_DIR = MEDIA_ROOT.parent).

@@ -11,7 +11,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -45,6 +45,9 @@ class MediaInfo:
     width: int | None = None
     height: int | None = None
     duration_ms: int | None = None
+    # Images: the bytes to store and serve (metadata stripped, see ``sanitize``); size_bytes
+    # and sha256 describe them. None for audio and video, whose upload is stored as it is.
+    content: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -67,10 +67,10 @@ def image_thumbnail(file: Any, *, max_size: tuple[int, int] = (640, 640)) -> Con
     """A thumbnail within ``max_size`` under a generated name, upright per its EXIF orientation.
 
     WebP when the picture has transparency, JPEG otherwise; an animated GIF or WebP gives
-    its first frame. The pixel limit is enforced before decoding here too.
+    its first frame. The pixel and decoded-size limits are enforced before decoding here too.
     """
     data = read_all(file, max_bytes("image"))
-    fmt, _frames = check_header(data)
+    fmt, _header = check_header(data)
     limit = int(settings.MEDIA_MAX_IMAGE_PIXELS)
     try:
         with Image.open(io.BytesIO(data), formats=[PIL_FORMATS[fmt.key]]) as im:

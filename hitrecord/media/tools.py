@@ -27,11 +27,9 @@ DEMUXERS = {
     "webm": "matroska",
 }
 
-# Defaults for the optional settings MEDIA_FFMPEG_TIMEOUT (seconds) and
-# MEDIA_DECODE_MAX_BYTES (files above it are not decoded end to end: the structural walk,
-# which reads every container part, still runs).
-FFMPEG_TIMEOUT = 120
-DECODE_MAX_BYTES = 256 * 1024 * 1024
+# The settings MEDIA_FFMPEG_TIMEOUT (seconds) and MEDIA_DECODE_MAX_BYTES (files above it are
+# not decoded end to end: the structural walk, which reads every container part, still runs)
+# are declared with their defaults in hitrecord/settings.
 
 
 def ffmpeg() -> str | None:
@@ -43,7 +41,7 @@ def ffprobe() -> str | None:
 
 
 def _timeout() -> float:
-    return float(getattr(settings, "MEDIA_FFMPEG_TIMEOUT", FFMPEG_TIMEOUT))
+    return float(settings.MEDIA_FFMPEG_TIMEOUT)
 
 
 def _input(path: str, fmt_key: str) -> list[str]:
@@ -110,7 +108,7 @@ def decode_to_end(path: str, fmt_key: str, label: str, size: int) -> bool:
     program = ffmpeg()
     if program is None:
         return False
-    if size > int(getattr(settings, "MEDIA_DECODE_MAX_BYTES", DECODE_MAX_BYTES)):
+    if size > int(settings.MEDIA_DECODE_MAX_BYTES):
         return False
     result = _run(
         [

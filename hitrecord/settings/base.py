@@ -45,6 +45,18 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 TRUSTED_PROXY_IPS = env_list("TRUSTED_PROXY_IPS", [])
 SIGNIN_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5)
 SIGNIN_FAILURE_WINDOW = env_int("SIGNIN_FAILURE_WINDOW", 900)
+# Against guessing spread over many addresses: past this many failures for one account
+# from all addresses in the window, only addresses that signed in to it before may try.
+SIGNIN_ACCOUNT_FAILURE_LIMIT = env_int("SIGNIN_ACCOUNT_FAILURE_LIMIT", 50)
+SIGNIN_ACCOUNT_FAILURE_WINDOW = env_int("SIGNIN_ACCOUNT_FAILURE_WINDOW", 3600)
+SIGNIN_KNOWN_ADDRESS_DAYS = env_int("SIGNIN_KNOWN_ADDRESS_DAYS", 30)
+# Rate limits ("count/second|minute|hour|day"): per person for writes, per target email
+# and per client address for password-reset mail (see hitrecord/throttling.py).
+THROTTLE_COMMENT = env_str("THROTTLE_COMMENT", "60/hour")
+THROTTLE_CONTRIBUTION = env_str("THROTTLE_CONTRIBUTION", "30/hour")
+THROTTLE_PROJECT = env_str("THROTTLE_PROJECT", "20/day")
+THROTTLE_PASSWORD_RESET_EMAIL = env_str("THROTTLE_PASSWORD_RESET_EMAIL", "3/hour")
+THROTTLE_PASSWORD_RESET_ADDRESS = env_str("THROTTLE_PASSWORD_RESET_ADDRESS", "10/hour")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -67,6 +79,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # NUL in the address, query, cookies, headers or form fields: a 400, never a 500 later.
+    "hitrecord.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +89,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "hitrecord.throttling.RateLimitMiddleware",
+    # A number too large for the database in a form field (admin's too): a 400, not a 500.
+    "hitrecord.middleware.ValueTooLargeMiddleware",
 ]
 
 ROOT_URLCONF = "hitrecord.urls"
@@ -196,6 +213,10 @@ FILE_UPLOAD_TEMP_DIR = None
 # Mail: the console unless EMAIL_URL names an SMTP server.
 globals().update(email_settings(env_str("EMAIL_URL")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hitrecord <noreply@hitrecord.localhost>")
+# Where the site is reached from outside: links in email are made absolute with it.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long a link to confirm an email address works, in seconds (3 days).
+EMAIL_VERIFICATION_MAX_AGE = env_int("EMAIL_VERIFICATION_MAX_AGE", 3 * 24 * 3600)
 
 # Tasks: in-process (eager, errors propagate) unless CELERY_BROKER_URL names a broker.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
@@ -207,13 +228,19 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
-# Every task here is idempotent, so a task is acknowledged only once it has run and is
-# handed to another worker when its worker dies mid-task.
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# No global acks_late: running a task again after its worker died is only safe when the
+# task is idempotent, so each such task says acks_late=True, reject_on_worker_lost=True
+# itself (hitrecord/tasks.py); any other task is acknowledged when it starts.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Redis hands an unacknowledged message (acks_late tasks) to another worker once it has
+# been out this long, so it must exceed the longest a message stays unacknowledged: a
+# retry waits in the worker for its countdown (ReliableTask's backoff, at most 600 s), then
+# runs for up to CELERY_TASK_TIME_LIMIT (360 s). Shorter, and a task still waiting or
+# running is delivered a second time. It is also how long the task of a worker that died
+# whole (kill -9, a lost machine) waits before it runs again. The worker tests set 5 s.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes anonymous writes answer 401, not 403.
@@ -223,9 +250,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "hitrecord.api.Pagination",
+    # DRF's parsers, refusing JSON nested too deeply and NUL in text with a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "hitrecord.parsers.SafeJSONParser",
+        "hitrecord.parsers.SafeFormParser",
+        "hitrecord.parsers.SafeMultiPartParser",
+    ],
     "PAGE_SIZE": 24,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "hitrecord.api.exception_handler",
+    # Counts by the trusted-proxy client address (IPv6 by /64) on the shared cache.
+    "DEFAULT_THROTTLE_CLASSES": ["hitrecord.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "lineage": env_str("THROTTLE_LINEAGE", "60/min"),
         "split": env_str("THROTTLE_SPLIT", "60/min"),
@@ -248,6 +283,8 @@ SPECTACULAR_SETTINGS = {
         "ContributionStatusEnum": "contributions.models.Contribution.Status",
         "ProjectStatusEnum": "projects.models.Project.Status",
         "FileKindEnum": ["image", "audio", "video"],
+        "DistributionStatusEnum": "payouts.models.Distribution.Status",
+        "PaymentStatusEnum": "payouts.models.DistributionLine.Payment",
     },
 }
 
@@ -286,6 +323,14 @@ X_FRAME_OPTIONS = "DENY"
 # Domain settings.
 CONTRIBUTOR_TERMS_VERSION = "2026-11"
 MEDIA_MAX_IMAGE_PIXELS = env_int("MEDIA_MAX_IMAGE_PIXELS", 50_000_000)
+# Memory an image may take once decoded (pixels x channels x bytes per sample x frames),
+# checked from its header before decoding: 50 megapixels of 8-bit RGBA fit, a 16-bit one
+# of the same size does not.
+MEDIA_MAX_IMAGE_DECODED_BYTES = env_int("MEDIA_MAX_IMAGE_DECODED_BYTES", 256 * 1024 * 1024)
+# ffmpeg's time limit per call (seconds), and the size above which audio and video are not
+# decoded end to end (the structural walk over every container part still runs).
+MEDIA_FFMPEG_TIMEOUT = env_int("MEDIA_FFMPEG_TIMEOUT", 120)
+MEDIA_DECODE_MAX_BYTES = env_int("MEDIA_DECODE_MAX_BYTES", 256 * 1024 * 1024)
 MEDIA_MAX_BYTES = {
     "image": env_int("MEDIA_MAX_IMAGE_BYTES", 20 * 1024 * 1024),
     "audio": env_int("MEDIA_MAX_AUDIO_BYTES", 100 * 1024 * 1024),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import factory
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -15,6 +16,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     bio = "Makes things."
     password = factory.django.Password("correct-horse-battery")
+    # Confirmed by default, so mail reaches factory people as it would a real member;
+    # ``UserFactory(unverified=True)`` for someone who has not followed the link yet.
+    email_verified_at = factory.LazyFunction(timezone.now)
+
+    class Params:
+        unverified = factory.Trait(email_verified_at=None)
 
 
 class AnonymisedUserFactory(UserFactory):
@@ -22,6 +29,7 @@ class AnonymisedUserFactory(UserFactory):
 
     username = factory.Sequence(lambda n: f"former-member-x{n}")
     email = ""
+    email_verified_at = None
     first_name = ""
     bio = ""
     is_active = False

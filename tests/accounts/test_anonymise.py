@@ -7,8 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from accounts.models import AuditEntry, Notification, User
+from accounts.models import AuditEntry, Notification, RetiredUsername, User
 from accounts.services import notify, user_anonymise, user_avatar_set
+from accounts.usernames import USERNAME_RETIRED
 from projects.models import Membership, Project
 from tests.accounts.factories import UserFactory, image_bytes
 
@@ -102,21 +103,31 @@ def test_deleting_an_account_anonymises_it_and_keeps_the_work(
     assert entry.details == {"by_self": True}
     assert old_username not in entry.target_repr
 
-    # The name is free again for someone new.
-    assert (
-        Client()
-        .post(
-            "/api/auth/register/",
-            {
-                "username": old_username,
-                "email": "new@example.com",
-                "password": "ink and gouache 42",
-            },
-            content_type="application/json",
-        )
-        .status_code
-        == 201
+    # The name is retired: never given to someone new, in any case, page or API.
+    assert RetiredUsername.objects.filter(username=old_username.lower()).exists()
+    refused = Client().post(
+        "/api/auth/register/",
+        {
+            "username": old_username.upper(),
+            "email": "new@example.com",
+            "password": "ink and gouache 42",
+        },
+        content_type="application/json",
     )
+    assert refused.status_code == 400
+    assert refused.json() == {"username": [USERNAME_RETIRED]}
+    page = Client().post(
+        "/accounts/signup/",
+        {
+            "username": old_username,
+            "email": "new@example.com",
+            "password1": "ink and gouache 42",
+            "password2": "ink and gouache 42",
+        },
+    )
+    assert page.status_code == 400
+    assert "That username belonged to a deleted account" in page.content.decode()
+    assert not User.objects.filter(username__iexact=old_username).exists()
 
 
 @pytest.mark.django_db

@@ -26,7 +26,7 @@ def test_register_creates_an_account():
 
 @pytest.mark.django_db
 def test_register_refuses_a_name_taken_in_another_case():
-    UserFactory(username="kofi")
+    UserFactory(username="kofi", email="someone-else@example.com")
     response = post("/api/auth/register/", GOOD)
     assert response.status_code == 400
     assert response.json() == {
@@ -64,16 +64,17 @@ def test_register_is_throttled_per_address(settings):
         },
     }
     for i in range(2):
-        response = post("/api/auth/register/", {**GOOD, "username": f"k{i}"}, REMOTE_ADDR="1.2.3.4")
+        body = {**GOOD, "username": f"kofi{i}", "email": f"k{i}@example.com"}
+        response = post("/api/auth/register/", body, REMOTE_ADDR="1.2.3.4")
         assert response.status_code == 201
-    refused = post("/api/auth/register/", {**GOOD, "username": "k9"}, REMOTE_ADDR="1.2.3.4")
+    refused = post("/api/auth/register/", {**GOOD, "username": "kofi9"}, REMOTE_ADDR="1.2.3.4")
     assert refused.status_code == 429
     assert refused.json() == {
         "detail": "Too many sign-ups from your address in a short time. Try again in 1 minute."
     }
     assert 0 < int(refused["Retry-After"]) <= 60
-    assert not User.objects.filter(username="k9").exists()
-    other = post("/api/auth/register/", {**GOOD, "username": "k9"}, REMOTE_ADDR="5.6.7.8")
+    assert not User.objects.filter(username="kofi9").exists()
+    other = post("/api/auth/register/", {**GOOD, "username": "kofi9"}, REMOTE_ADDR="5.6.7.8")
     assert other.status_code == 201
 
 

@@ -119,7 +119,9 @@ def test_signup_is_throttled_per_address(settings):
     }
     here = Client(REMOTE_ADDR="203.0.113.7")
     for i in range(3):
-        response = here.post("/accounts/signup/", {**GOOD, "username": f"artist-{i}"})
+        response = here.post(
+            "/accounts/signup/", {**GOOD, "username": f"artist-{i}", "email": f"a{i}@example.com"}
+        )
         assert response.status_code == 302
         here.logout()
     refused = here.post("/accounts/signup/", {**GOOD, "username": "artist-4"})
@@ -136,4 +138,5 @@ def test_signup_is_throttled_per_address(settings):
     assert api.status_code == 429
     # Another address is not affected.
     elsewhere = Client(REMOTE_ADDR="198.51.100.1")
-    assert elsewhere.post("/accounts/signup/", {**GOOD, "username": "artist-6"}).status_code == 302
+    body = {**GOOD, "username": "artist-6", "email": "a6@example.com"}
+    assert elsewhere.post("/accounts/signup/", body).status_code == 302

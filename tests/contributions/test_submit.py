@@ -263,8 +263,8 @@ def test_remix_across_projects_with_weights_notifies_the_source_author(
     links = {s["contribution"]: s["weight"] for s in remix["sources"]}
     assert links == {first["id"]: "2.500", second["id"]: "1.000"}
     told = Notification.objects.get(recipient=other_author, kind=Notification.Kind.REMIXED)
-    assert "Sketch" in told.message
-    assert member.username in told.message
+    assert "Sketch" in told.text
+    assert told.text.startswith(member.display_name)  # the remixer, by their current name
     assert told.url == f"/contributions/{remix['id']}/"
     # Nobody is told about remixing their own work.
     assert not Notification.objects.filter(recipient=member, kind="remixed").exists()

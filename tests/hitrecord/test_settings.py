@@ -26,7 +26,7 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_deploy_check_passes_with_debug_off_and_a_secret_key():
+def test_deploy_check_passes_with_debug_off_a_secret_key_and_a_shared_cache():
     result = _manage(
         "check",
         "--deploy",
@@ -35,9 +35,27 @@ def test_deploy_check_passes_with_debug_off_and_a_secret_key():
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="k" * 20 + "Zq8!x@Lw#9vRt$2mNp^4sYb&6cHd*0fGj(3eKu)7",
         DJANGO_ALLOWED_HOSTS="hitrecord.example",
+        CACHE_URL="redis://127.0.0.1:6379/10",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deploy_check_warns_without_a_shared_cache():
+    # Several web processes with in-process caches would each count limits on their own.
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="k" * 20 + "Zq8!x@Lw#9vRt$2mNp^4sYb&6cHd*0fGj(3eKu)7",
+        DJANGO_ALLOWED_HOSTS="hitrecord.example",
+        CACHE_URL="",  # an empty CACHE_URL (as when unset) means in-process memory
+    )
+    assert result.returncode == 1
+    assert "hitrecord.W001" in result.stderr
+    assert "Set CACHE_URL to a Redis shared by all web processes" in result.stderr
 
 
 def test_start_up_without_a_secret_key_stops_with_one_line_naming_it():

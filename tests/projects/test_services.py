@@ -181,7 +181,7 @@ def test_add_director_needs_a_member_and_is_audited(user):
     assert membership.role == Membership.Role.DIRECTOR
     assert services.project_add_director(project=project, by=user, user_id=artist.pk)[1] is False
     entry = AuditEntry.objects.get(action="project.director_add")
-    assert entry.details == {"user": artist.pk, "username": artist.username}
+    assert entry.details == {"user": artist.pk}  # ids only, never a name
     # With two directors, the creator may now leave.
     assert services.project_leave(project=project, user=user) is True
 

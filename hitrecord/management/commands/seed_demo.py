@@ -15,6 +15,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 DEMO_APPS = ["accounts", "projects", "contributions", "payouts"]
+# Modules that seed right after an app's ``demo.py``, each in its own transaction: the
+# demo's money (a paid and a proposed distribution) needs the locked cut and its credits.
+DEMO_AFTER = {"payouts": ["payouts.demo_money"]}
 
 
 class Command(BaseCommand):
@@ -27,6 +30,9 @@ class Command(BaseCommand):
                 continue
             with transaction.atomic():
                 import_module(f"{app}.demo").seed(world)
+            for module in DEMO_AFTER.get(app, []):
+                with transaction.atomic():
+                    import_module(module).seed(world)
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with:"))
         for username, password, role in world.get("sign_ins", []):
             self.stdout.write(f"  {role:<9} {username:<10} password: {password}")
