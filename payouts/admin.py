@@ -301,7 +301,28 @@ class RevenueAdmin(PayoutsAdmin[Revenue]):
 # --- distributions ------------------------------------------------------------------------
 
 
-class LineInline(admin.TabularInline[DistributionLine, Distribution]):
+class LineColumns:
+    """The columns a line shows wherever staff see it: the distribution's inline and the
+    lines list."""
+
+    @admin.display(description="amount", ordering="amount_minor")
+    def amount(self, line: DistributionLine) -> str:
+        return format_minor(line.amount_minor, line.distribution.currency)
+
+    @admin.display(description="share")
+    def share(self, line: DistributionLine) -> str:
+        return f"{_percent(line.credit.share)} ({line.credit.share_exact})"
+
+    @admin.display(description="payee kept at approval (staff only)")
+    def payee(self, line: DistributionLine) -> str:
+        return _payee_text(line)
+
+    @admin.display(description="why")
+    def explanation(self, line: DistributionLine) -> SafeString:
+        return explanation_html(line.credit.explanation)
+
+
+class LineInline(LineColumns, admin.TabularInline[DistributionLine, Distribution]):
     model = DistributionLine
     fields = (
         "person",
@@ -333,22 +354,6 @@ class LineInline(admin.TabularInline[DistributionLine, Distribution]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    @admin.display(description="amount")
-    def amount(self, line: DistributionLine) -> str:
-        return format_minor(line.amount_minor, line.distribution.currency)
-
-    @admin.display(description="share")
-    def share(self, line: DistributionLine) -> str:
-        return f"{_percent(line.credit.share)} ({line.credit.share_exact})"
-
-    @admin.display(description="payee kept at approval (staff only)")
-    def payee(self, line: DistributionLine) -> str:
-        return _payee_text(line)
-
-    @admin.display(description="why")
-    def explanation(self, line: DistributionLine) -> SafeString:
-        return explanation_html(line.credit.explanation)
 
 
 def _payee_text(line: DistributionLine) -> str:
@@ -916,7 +921,7 @@ class PaymentBatchAdmin(PayoutsAdmin[PaymentBatch]):
 
 
 @admin.register(DistributionLine)
-class DistributionLineAdmin(PayoutsAdmin[DistributionLine]):
+class DistributionLineAdmin(LineColumns, PayoutsAdmin[DistributionLine]):
     list_display = (
         "pk",
         "distribution",
@@ -963,22 +968,6 @@ class DistributionLineAdmin(PayoutsAdmin[DistributionLine]):
     @admin.display(description="project", ordering="distribution__revenue__project__title")
     def project(self, line: DistributionLine) -> str:
         return line.distribution.revenue.project.title
-
-    @admin.display(description="amount", ordering="amount_minor")
-    def amount(self, line: DistributionLine) -> str:
-        return format_minor(line.amount_minor, line.distribution.currency)
-
-    @admin.display(description="share")
-    def share(self, line: DistributionLine) -> str:
-        return f"{_percent(line.credit.share)} ({line.credit.share_exact})"
-
-    @admin.display(description="payee kept at approval (staff only)")
-    def payee(self, line: DistributionLine) -> str:
-        return _payee_text(line)
-
-    @admin.display(description="why")
-    def explanation(self, line: DistributionLine) -> SafeString:
-        return explanation_html(line.credit.explanation)
 
     @admin.action(
         description="Mark failed, with a reason (the next export takes them again)",

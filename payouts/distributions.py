@@ -14,7 +14,6 @@ twice, concurrently or after a worker died leaves one set of lines.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -596,9 +595,3 @@ def line_mark_failed(*, line: DistributionLine, by: User, reason: str) -> Distri
         fresh.save(update_fields=["payment_status", "failure_reason"])
         audit_record(actor=by, action="line.failed", target=fresh, details={"reason": reason})
     return fresh
-
-
-def lines_of(distribution: Distribution) -> Sequence[DistributionLine]:
-    return list(
-        distribution.lines.select_related("person", "credit").order_by("-amount_minor", "person_id")
-    )

@@ -10,7 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch
 
 from accounts.models import User
 from contributions.lineage import UpstreamGraph, upstream_graph
@@ -213,10 +213,6 @@ def credits_of(*, project: Project) -> Credits:
             }
         )
     return Credits(version=version, entries=list(entries.values()))
-
-
-def drafts_for(project_ids: Iterable[int]) -> QuerySet[FinalCut]:
-    return FinalCut.objects.filter(project_id__in=list(project_ids))
 
 
 # --- the split rule over stored rows ------------------------------------------------------
