@@ -1,6 +1,6 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
+# No system ffmpeg: audio and video work uses PyAV, whose wheels carry FFmpeg.
 WORKDIR /srv/app
 # Exactly the locked runtime dependencies (make lock writes requirements-deploy.lock), then the
 # project alone, built by the locked setuptools without re-resolving anything.

@@ -65,9 +65,11 @@ pytest: install
 bench: install
 	$(BIN)/python bench/run.py
 
-## A Celery worker for the at-scale mode (needs CELERY_BROKER_URL).
+## One Celery worker for development, consuming every queue (needs CELERY_BROKER_URL); at
+## scale each queue has its own workers (docker-compose.yml).
 worker: install
-	$(BIN)/celery -A hitrecord worker --loglevel=INFO --concurrency=2
+	$(BIN)/celery -A hitrecord worker -Q media,payouts,email,celery -n dev@%h --loglevel=INFO \
+	  --concurrency=2
 
 clean:
 	rm -rf $(VENV) staticfiles

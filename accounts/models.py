@@ -149,6 +149,7 @@ class Notification(models.Model):
         CLAIM = "claim", "A claim was answered"
         PROJECT = "project", "Project news"
         MODERATION = "moderation", "Moderation"
+        UPLOAD = "upload", "About your upload"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -192,12 +192,15 @@ def lineage_for_viewer(
 def media_policy(viewer: Viewer, name: str) -> MediaAccess | None:
     """How the local media view serves ``name`` (a storage name under ``contributions/``).
 
-    One indexed query finds the contribution whose file or thumbnail it is. None when the
+    One query on indexed columns finds the contribution whose file, thumbnail, rendition
+    or waveform it is. None when the
     file belongs to no contribution (no opinion: the media view's own checks apply).
     Taken-down work is served to staff only; unfinished work to its author and staff, and
     never from a shared cache; ready work to anyone."""
     row = (
-        Contribution.objects.filter(Q(file=name) | Q(thumbnail=name))
+        Contribution.objects.filter(
+            Q(file=name) | Q(thumbnail=name) | Q(rendition=name) | Q(waveform=name)
+        )
         .order_by()
         .values_list("status", "author_id", "removed")[:1]
     )

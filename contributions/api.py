@@ -50,8 +50,22 @@ class ContributionSerializer(serializers.ModelSerializer[Contribution]):
     used_in_cuts = serializers.SerializerMethodField(
         help_text="How many projects' locked final cuts use it directly."
     )
-    file_url = serializers.SerializerMethodField()
+    file_url = serializers.SerializerMethodField(
+        help_text="The original, downloadable by anyone who may see the contribution."
+    )
     thumbnail_url = serializers.SerializerMethodField()
+    rendition_url = serializers.SerializerMethodField(
+        help_text="What browsers play: AAC in MP4 (audio); H.264 and AAC in MP4, at most "
+        "720p (video). Null until processing made it."
+    )
+    poster_url = serializers.SerializerMethodField(
+        help_text="Video: a real frame, upright (the same picture as thumbnail_url)."
+    )
+    waveform_url = serializers.SerializerMethodField(
+        help_text='Audio: the waveform peaks as JSON, {"version": 1, "points": N, '
+        '"peaks": [N numbers in 0..1]}.'
+    )
+    processing_step = serializers.CharField(read_only=True)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
 
     class Meta:
@@ -71,8 +85,12 @@ class ContributionSerializer(serializers.ModelSerializer[Contribution]):
             "call",
             "text",
             "text_html",
+            "processing_step",
             "file_url",
             "thumbnail_url",
+            "rendition_url",
+            "poster_url",
+            "waveform_url",
             "detected_type",
             "size_bytes",
             "sha256",
@@ -101,6 +119,17 @@ class ContributionSerializer(serializers.ModelSerializer[Contribution]):
 
     def get_thumbnail_url(self, obj: Contribution) -> str | None:
         return obj.thumbnail.url if obj.thumbnail and not obj.removed else None
+
+    def get_rendition_url(self, obj: Contribution) -> str | None:
+        return obj.rendition.url if obj.rendition and not obj.removed else None
+
+    def get_poster_url(self, obj: Contribution) -> str | None:
+        if obj.kind != Contribution.Kind.VIDEO:
+            return None
+        return self.get_thumbnail_url(obj)
+
+    def get_waveform_url(self, obj: Contribution) -> str | None:
+        return obj.waveform.url if obj.waveform and not obj.removed else None
 
     def to_representation(self, instance: Contribution) -> dict[str, Any]:
         """Callers fetched ``instance`` through ``contributions.access``; what is left to

@@ -1,5 +1,6 @@
 """Demo contributions for ``seed_demo``: real media drawn and synthesised by the code
-(Pillow pictures, WAV tones, short texts), and a remix chain five long across projects.
+(Pillow pictures, WAV tones, a short H.264 video with sound from ``demo_media``, short
+texts), and a remix chain five long across projects.
 
 Everything goes through ``contribution_submit``, so demo media is checked, stored under
 generated names and processed exactly like uploads. Idempotent: a contribution whose
@@ -20,11 +21,12 @@ from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw
 
 from accounts.models import User
+from contributions.demo_media import dawn_video
 from contributions.models import Comment, Contribution
+from contributions.processing import contribution_process
 from contributions.services import (
     SourceSpec,
     comment_create,
-    contribution_process,
     contribution_submit,
 )
 from projects.models import Project
@@ -32,7 +34,8 @@ from projects.services import project_join
 
 SAMPLE_RATE = 22_050
 
-# key, author, project slug, kind, title, body (text) or tone notes / picture seed, sources
+# key, author, project slug, kind, title, body (text) or tone notes / picture seed / the
+# video's (title, subtitle), sources
 DEMO: list[tuple[str, str, str, str, str, Any, list[tuple[str, str]]]] = [
     (
         "letter",
@@ -127,6 +130,15 @@ DEMO: list[tuple[str, str, str, str, str, Any, list[tuple[str, str]]]] = [
         "Flour in the air like weather. The radio plays to nobody and the bread listens.",
         [],
     ),
+    (
+        "dawn",
+        "kofi",
+        "night-shift",
+        "video",
+        "Dawn, the end of the shift",
+        ("Night Shift", "Dawn, the end of the shift"),
+        [("night-text", "1")],
+    ),
 ]
 
 COMMENTS = [
@@ -197,6 +209,9 @@ def seed(world: dict[str, Any]) -> None:
             text = body
         elif kind == "audio":
             file = ContentFile(wav_tone(body), name="tone.wav")
+        elif kind == "video":
+            title_text, subtitle = body
+            file = ContentFile(dawn_video(title=title_text, subtitle=subtitle), name="dawn.mp4")
         else:
             file = ContentFile(drawing(body), name="drawing.png")
         made[key] = contribution_submit(

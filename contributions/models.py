@@ -26,6 +26,13 @@ class Contribution(models.Model):
         READY = "ready", "Ready"
         REJECTED = "rejected", "Rejected"
 
+    class Step(models.TextChoices):
+        QUEUED = "queued", "Waiting for its turn"
+        CHECKING = "checking", "Checking the file to its last frame"
+        RENDERING = "rendering", "Making a version that plays everywhere"
+        STORING = "storing", "Storing the renditions"
+        DONE = "done", "Done"
+
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="contributions")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contributions"
@@ -39,9 +46,22 @@ class Contribution(models.Model):
     text = models.TextField(max_length=100_000, blank=True, help_text="Markdown (text kind).")
     text_html = models.TextField(blank=True, editable=False)
     file = models.FileField(upload_to="contributions/", blank=True, max_length=300)
+    # The gallery picture: an image's thumbnail, a video's poster (a real frame) or an audio
+    # file's waveform, drawn.
     thumbnail = models.ImageField(upload_to="contributions/thumbs/", blank=True, max_length=300)
+    # What browsers play (audio: AAC in MP4; video: H.264 and AAC in MP4, at most 720p), made
+    # by the processing task beside the original, which stays downloadable.
+    rendition = models.FileField(upload_to="contributions/renditions/", blank=True, max_length=300)
+    # Audio: the waveform peaks as a JSON file (the API's waveform URL) and in the row, where
+    # pages draw them from without reading the store.
+    waveform = models.FileField(upload_to="contributions/waveforms/", blank=True, max_length=300)
+    waveform_peaks = models.JSONField(default=list, blank=True, editable=False)
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.PROCESSING, db_index=True
+    )
+    # What processing is doing now, for the page that waits for it.
+    processing_step = models.CharField(
+        max_length=12, choices=Step.choices, default=Step.QUEUED, blank=True
     )
     rejection_reason = models.CharField(max_length=500, blank=True)
     withdrawn = models.BooleanField(default=False, db_index=True)
@@ -69,6 +89,8 @@ class Contribution(models.Model):
             # The media view finds whose file a stored name is (contributions.access).
             models.Index(fields=["file"], name="contribution_file_idx"),
             models.Index(fields=["thumbnail"], name="contribution_thumbnail_idx"),
+            models.Index(fields=["rendition"], name="contribution_rendition_idx"),
+            models.Index(fields=["waveform"], name="contribution_waveform_idx"),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,6 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -26,16 +25,8 @@ from contributions.uploads import UPLOAD_PREFIX
 from hitrecord import throttling
 from hitrecord.errors import ConflictError
 from hitrecord.markdown import render_markdown
-from hitrecord.media import (
-    MediaInfo,
-    MediaRejected,
-    audio_thumbnail,
-    check_media,
-    generated_name,
-    image_thumbnail,
-    sha256_of,
-    video_poster,
-)
+from hitrecord.media import MediaInfo, MediaRejected, generated_name, precheck_head, precheck_media
+from hitrecord.media.checks import HEAD_BYTES
 from projects.models import Call, Membership, Project
 
 logger = logging.getLogger(__name__)
@@ -135,11 +126,15 @@ def contribution_submit(
 ) -> Contribution:
     """Create a contribution by a member of ``project``.
 
-    Media is checked from its bytes before anything is stored, so a refused file leaves no
-    row and no stored file behind. ``upload_key`` names a file the browser already put in
-    the S3 store with a presigned POST; it is checked the same way and deleted if refused.
-    Text is ready at once; media is ``processing`` until its task has made the thumbnail.
-    Sources are fixed here for ever; their authors are notified. Atomic.
+    The request makes only the cheap checks of a file (``precheck_media``: its type from
+    the first bytes, the size limits, an image's header, a container probe limited in
+    time and bytes), so a refused file leaves no row and no stored file behind. The upload
+    is stored as received and the contribution is ``processing``; the processing task
+    decodes it fully, makes its renditions and thumbnail, and replaces it with the clean
+    original. ``upload_key`` names a file the browser already put in the S3 store with a
+    presigned POST: the request reads only its first bytes and size (never the whole
+    file; a worker does), and deletes it if refused. Text is ready at once. Sources are
+    fixed here for ever; their authors are notified. Atomic.
     """
     _require_member(user=user, project=project)
     if not terms_accepted:
@@ -158,13 +153,13 @@ def contribution_submit(
     )
     if not upload_key:
         return submit(file=file)
-    incoming = _incoming_file(upload_key)
+    _validate_fields(title=title, kind=kind, text=text, file=upload_key)
+    info = _incoming_info(upload_key, kind)
     try:
-        return submit(file=incoming)
-    finally:
-        # Stored under its generated name, or refused: either way the incoming copy goes.
-        incoming.close()
-        default_storage.delete(upload_key)
+        return submit(file=None, incoming=(upload_key, info))
+    except Exception:
+        default_storage.delete(upload_key)  # refused: the incoming copy goes
+        raise
 
 
 def _submit(
@@ -178,8 +173,9 @@ def _submit(
     file: File[Any] | IO[bytes] | None,
     call: Call | None,
     sources: Sequence[SourceSpec],
+    incoming: tuple[str, MediaInfo] | None = None,
 ) -> Contribution:
-    _validate_fields(title=title, kind=kind, text=text, file=file)
+    _validate_fields(title=title, kind=kind, text=text, file=file or (incoming and incoming[0]))
     if len(description) > 5000:
         raise ValidationError({"description": "Keep the description under 5,000 characters."})
     if call is not None and call.project_id != project.pk:
@@ -188,10 +184,10 @@ def _submit(
         raise ValidationError({"call": "That call is closed."})
     resolved = _resolve_sources(sources)
 
-    info: MediaInfo | None = None
+    info: MediaInfo | None = incoming[1] if incoming else None
     if file is not None:
         try:
-            info = check_media(file, kind=kind)
+            info = precheck_media(file, kind=kind)
         except MediaRejected as exc:
             raise ValidationError({"file": exc.message}) from exc
 
@@ -214,9 +210,13 @@ def _submit(
             else:
                 _fill_metadata(contribution, info)
                 contribution.status = Contribution.Status.PROCESSING
-                contribution.file.save(
-                    generated_name(info.extension), _checked_content(info, file), save=False
-                )
+                contribution.processing_step = Contribution.Step.QUEUED
+                if incoming is not None:
+                    contribution.file.name = incoming[0]  # read by the worker, where it is
+                else:
+                    contribution.file.save(
+                        generated_name(info.extension), _upload_content(file), save=False
+                    )
             contribution.save()
             Source.objects.bulk_create(
                 Source(contribution=contribution, source=source, weight=weight)
@@ -228,30 +228,44 @@ def _submit(
 
                 transaction.on_commit(lambda: contribution_process.delay(contribution.pk))
     except Exception:
-        # Nothing stays behind when the row was not written.
-        if contribution.file and contribution.file.name:
+        # Nothing stays behind when the row was not written (an incoming upload is
+        # deleted by the caller).
+        if contribution.file and contribution.file.name and incoming is None:
             contribution.file.storage.delete(contribution.file.name)
         raise
     return contribution
 
 
-def _incoming_file(upload_key: str) -> File[Any]:
+def _incoming_info(upload_key: str, kind: str) -> MediaInfo:
+    """A direct upload checked from its first bytes and its size (one ranged read)."""
+    from contributions.uploads import incoming_head
+
     if not upload_key.startswith(UPLOAD_PREFIX) or ".." in upload_key:
         raise ValidationError({"upload_key": "That upload key was not issued by this site."})
-    if not default_storage.exists(upload_key):
+    try:
+        head, size = incoming_head(upload_key, HEAD_BYTES)
+    except FileNotFoundError:
         raise ValidationError(
             {"upload_key": "No uploaded file under that key: upload it first, then submit."}
-        )
-    return default_storage.open(upload_key, "rb")
+        ) from None
+    try:
+        fmt = precheck_head(head, size=size, kind=kind)
+    except MediaRejected as exc:
+        default_storage.delete(upload_key)
+        raise ValidationError({"file": exc.message}) from exc
+    return MediaInfo(
+        kind=kind,
+        content_type=fmt.content_type,
+        extension=fmt.extension,
+        size_bytes=size,
+        sha256="",  # the worker reads the file and records the clean original's
+    )
 
 
-def _checked_content(info: MediaInfo, file: File[Any] | IO[bytes] | None) -> File[Any]:
-    """What to store: an image as the check cleaned it (no metadata, nothing after its
-    end; ``info.sha256`` is of these bytes), audio and video as uploaded."""
-    if info.content is not None:
-        return ContentFile(info.content)
+def _upload_content(file: File[Any] | IO[bytes] | None) -> File[Any]:
+    """The upload, streamed into the store as received (the task makes the clean copy)."""
     if file is None:
-        raise ValueError("A checked file without content needs the upload it came from.")
+        raise ValueError("A media contribution needs its file.")
     content = file if isinstance(file, File) else File(file)
     content.seek(0)
     return content
@@ -289,142 +303,6 @@ def _notify_remixed(remix: Contribution, sources: list[Contribution]) -> None:
     )
 
 
-def contribution_process(*, contribution_id: int) -> Contribution | None:
-    """Make a media contribution's thumbnail (a poster frame for video; a drawn card for
-    audio) and mark it ready. The file was checked and measured when it was submitted;
-    here its stored bytes are only compared with that check's sha256, so nothing is
-    decoded twice, and a file lost or changed in the store ends rejected (its stored copy
-    deleted) with a reason the author sees.
-
-    No row lock is held while the file is read or the thumbnail made and stored: the row
-    is read (no lock), the work done outside any transaction, then a short transaction
-    locks the row and checks it again (still processing, same file, not taken down)
-    before saving. If it changed meanwhile (another run finished first, the author
-    deleted it, staff took it down) the new thumbnail is deleted and nothing is saved.
-    Idempotent: running it twice, at the same time, or after a worker died is harmless.
-    Call it outside a transaction (the task does) so that nothing is held during the I/O.
-    Returns the contribution as this run left it, or None when there was nothing to do."""
-    claimed = Contribution.objects.filter(
-        pk=contribution_id, status=Contribution.Status.PROCESSING, removed=False
-    ).first()
-    if claimed is None or not claimed.file:
-        return None
-    try:
-        with claimed.file.open("rb") as stored:
-            if sha256_of(stored) != claimed.sha256:
-                raise MediaRejected(
-                    "The stored file is not the one that was checked; upload it again."
-                )
-            stored.seek(0)
-            thumbnail = _thumbnail(claimed, stored)
-    except (MediaRejected, FileNotFoundError) as exc:
-        reason = (
-            exc.message
-            if isinstance(exc, MediaRejected)
-            else "The file could not be read from storage; upload it again."
-        )
-        return _processing_reject(claimed=claimed, reason=reason)
-    storage = claimed.thumbnail.storage
-    thumbnail_name = storage.save(
-        claimed.thumbnail.field.generate_filename(
-            claimed, thumbnail.name or generated_name(".jpg")
-        ),
-        thumbnail,
-    )
-    with transaction.atomic():
-        contribution = _still_processing(claimed)
-        if contribution is not None:
-            contribution.thumbnail = thumbnail_name
-            contribution.status = Contribution.Status.READY
-            contribution.save(update_fields=["thumbnail", "status", "updated_at"])
-    if contribution is None:
-        storage.delete(thumbnail_name)  # another run or a take-down got there first
-    return contribution
-
-
-def _still_processing(claimed: Contribution) -> Contribution | None:
-    """Lock the row and return it if it is still the processing contribution ``claimed``
-    read (same file, same checked bytes, not taken down); None otherwise."""
-    current = Contribution.objects.select_for_update().filter(pk=claimed.pk).first()
-    if (
-        current is None
-        or current.status != Contribution.Status.PROCESSING
-        or current.removed
-        or current.file.name != claimed.file.name
-        or current.sha256 != claimed.sha256
-    ):
-        return None
-    return current
-
-
-def _processing_reject(*, claimed: Contribution, reason: str) -> Contribution | None:
-    """End processing as rejected (short transaction, state checked again); the stored
-    file is deleted once that is committed, outside the transaction."""
-    with transaction.atomic():
-        contribution = _still_processing(claimed)
-        if contribution is None:
-            return None
-        name = contribution.file.name
-        storage = contribution.file.storage
-        contribution.file = ""
-        contribution.status = Contribution.Status.REJECTED
-        contribution.rejection_reason = reason[:500]
-        contribution.save(update_fields=["file", "status", "rejection_reason", "updated_at"])
-    # After the short transaction, not on the outer commit: if an outer transaction rolls
-    # back, the row is processing again with no file, and the next run rejects it.
-    _delete_files_best_effort(storage, [name])
-    return contribution
-
-
-def _thumbnail(contribution: Contribution, stored: File[Any]) -> ContentFile[bytes]:
-    if contribution.kind == Contribution.Kind.IMAGE:
-        return image_thumbnail(stored)
-    if contribution.kind == Contribution.Kind.VIDEO:
-        return video_poster(stored)
-    info = MediaInfo(
-        kind=contribution.kind,
-        content_type=contribution.detected_type,
-        extension="",
-        size_bytes=contribution.size_bytes or 0,
-        sha256=contribution.sha256,
-        duration_ms=contribution.duration_ms,
-    )
-    return audio_thumbnail(info, title=contribution.title)
-
-
-def contribution_reject(*, contribution_id: int, reason: str) -> bool:
-    """Mark a still-processing contribution rejected when processing gave up for good
-    (retries ran out, the time limit passed, an unexpected error), with ``reason`` for its
-    author. Its stored file is deleted after the short transaction, best effort (the store
-    may be the thing that is down; a file left behind is logged). Short transaction, idempotent:
-    returns whether this call rejected it."""
-    with transaction.atomic():
-        contribution = (
-            Contribution.objects.select_for_update()
-            .filter(pk=contribution_id, status=Contribution.Status.PROCESSING)
-            .first()
-        )
-        if contribution is None:
-            return False
-        name = contribution.file.name
-        storage = contribution.file.storage
-        contribution.file = ""
-        contribution.status = Contribution.Status.REJECTED
-        contribution.rejection_reason = reason[:500]
-        contribution.save(update_fields=["file", "status", "rejection_reason", "updated_at"])
-    if name:
-        _delete_files_best_effort(storage, [name])
-    return True
-
-
-def _delete_files_best_effort(storage: Storage, names: list[str]) -> None:
-    for name in names:
-        try:
-            storage.delete(name)
-        except Exception:
-            logger.exception("could not delete %s from the store; it is left behind", name)
-
-
 def contribution_withdraw(*, contribution: Contribution, by: User) -> Contribution:
     """The author hides their contribution from browsing. It stays in every lineage picture
     (marked withdrawn) and in every payout. Idempotent; audited."""
@@ -458,7 +336,7 @@ def contribution_delete(*, contribution: Contribution, by: User) -> None:
             "Other work is built from this contribution, so it stays in the lineage: "
             "withdraw it instead."
         )
-    names = [f.name for f in (contribution.file, contribution.thumbnail) if f and f.name]
+    names = stored_names(contribution)
     storage = contribution.file.storage
     try:
         with transaction.atomic():
@@ -477,6 +355,17 @@ def contribution_delete(*, contribution: Contribution, by: User) -> None:
     transaction.on_commit(partial(_delete_files, storage, names))
 
 
+def stored_names(contribution: Contribution) -> list[str]:
+    """Every file stored for a contribution: the original, thumbnail, rendition, waveform."""
+    fields = (
+        contribution.file,
+        contribution.thumbnail,
+        contribution.rendition,
+        contribution.waveform,
+    )
+    return [f.name for f in fields if f and f.name]
+
+
 def _delete_files(storage: Storage, names: list[str]) -> None:
     for name in names:
         storage.delete(name)
@@ -490,13 +379,16 @@ def contribution_take_down(*, contribution: Contribution, by: User, reason: str)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the contribution is taken down."})
     with transaction.atomic():
-        names = [f.name for f in (contribution.file, contribution.thumbnail) if f and f.name]
+        names = stored_names(contribution)
         storage = contribution.file.storage
         contribution.removed = True
         contribution.removed_at = timezone.now()
         contribution.removed_reason = reason.strip()[:500]
         contribution.file = ""
         contribution.thumbnail = ""
+        contribution.rendition = ""
+        contribution.waveform = ""
+        contribution.waveform_peaks = []
         contribution.text = ""
         contribution.text_html = ""
         contribution.save()

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
-from contributions import services
+from contributions import processing
 from hitrecord.tasks import ReliableTask
 
 
@@ -29,7 +30,7 @@ class ContributionProcessTask(ReliableTask):
     ) -> str:
         contribution_id = kwargs.get("contribution_id", args[0] if args else None)
         if contribution_id is not None:
-            services.contribution_reject(
+            processing.contribution_reject(
                 contribution_id=int(contribution_id), reason=self.reason_for(exc)
             )
         return "rejected"
@@ -42,9 +43,16 @@ class ContributionProcessTask(ReliableTask):
     # checks the row again), so a run lost with its worker is safely run again.
     acks_late=True,
     reject_on_worker_lost=True,
+    # Decoding and transcoding take longer than other tasks; the media queue's worker has
+    # its own concurrency (docker-compose.yml). The child process doing the work has its
+    # own, shorter, wall-clock limit (MEDIA_DECODE_WALL_SECONDS), so a file that is too
+    # slow is refused with a reason before these limits are reached.
+    soft_time_limit=settings.MEDIA_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.MEDIA_TASK_TIME_LIMIT,
 )
 def contribution_process(self: ContributionProcessTask, contribution_id: int) -> str:
-    """Check the stored bytes of one media contribution, make its thumbnail, mark it ready.
+    """Check one media contribution's upload to the end, make its renditions and
+    thumbnail, and mark it ready (``contributions.processing``).
 
     Idempotent: a contribution no longer processing is skipped, so running it twice, or
     again after a worker died, is harmless. Storage errors that may heal (S3 or the network
@@ -52,5 +60,5 @@ def contribution_process(self: ContributionProcessTask, contribution_id: int) ->
     the time limit, or fails for any other reason, the contribution ends ``rejected`` with
     a reason its author sees, so it never stays "processing" for ever. Returns the status
     (``ready`` / ``rejected``) or ``skipped``."""
-    result = services.contribution_process(contribution_id=contribution_id)
+    result = processing.contribution_process(contribution_id=contribution_id)
     return "skipped" if result is None else str(result.status)

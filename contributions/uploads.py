@@ -26,3 +26,22 @@ def presigned_post(*, kind: str) -> dict[str, Any]:
         ExpiresIn=PRESIGNED_SECONDS,
     )
     return {"url": post["url"], "fields": post["fields"], "upload_key": key, "max_bytes": max_bytes}
+
+
+def incoming_head(key: str, n: int) -> tuple[bytes, int]:
+    """The first ``n`` bytes of a direct upload and its size, without downloading it: one
+    ranged GET (the size is in its Content-Range). Raises FileNotFoundError if absent."""
+    client = default_storage.connection.meta.client  # type: ignore[attr-defined]
+    bucket = default_storage.bucket_name  # type: ignore[attr-defined]
+    try:
+        answer = client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{n - 1}")
+    except client.exceptions.NoSuchKey:
+        raise FileNotFoundError(key) from None
+    except client.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("InvalidRange", "416"):
+            return b"", 0  # an empty object: no byte 0 to start from
+        raise
+    head = answer["Body"].read(n)
+    total = str(answer.get("ContentRange", "")).rpartition("/")[2]
+    size = int(total) if total.isdigit() else int(answer.get("ContentLength", len(head)))
+    return bytes(head), size

@@ -50,7 +50,7 @@ Use it::
         timeout_reason = "Processing took too long; try a shorter or smaller file."
 
         def on_give_up(self, exc, task_id, args, kwargs):
-            services.contribution_reject(contribution_id=args[0], reason=self.reason_for(exc))
+            processing.contribution_reject(contribution_id=args[0], reason=self.reason_for(exc))
             return "rejected"
 
     @shared_task(base=ContributionTask, bind=True, acks_late=True, reject_on_worker_lost=True)

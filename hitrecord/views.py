@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from kombu import Connection
 
 from hitrecord.media_access import MediaAccess, media_access
+from hitrecord.ranges import FileRange, NotSatisfiable, if_range_matches, parse_range
 
 
 def _check_database() -> str:
@@ -76,13 +80,21 @@ MEDIA_TYPES = {
     ".mp4": "video/mp4",
     ".m4v": "video/mp4",
     ".webm": "video/webm",
+    ".mov": "video/quicktime",
+    ".m4a": "audio/mp4",
+    ".json": "application/json",  # waveform peaks
 }
 
 
-@require_GET
-def media(request: HttpRequest, path: str) -> FileResponse:
+@require_safe
+def media(request: HttpRequest, path: str) -> HttpResponseBase:
     """Local media (the embedded mode), served with its real type from the allowlist,
-    ``nosniff``, and a sandboxing CSP, so an uploaded file can never run as a page."""
+    ``nosniff``, and a sandboxing CSP, so an uploaded file can never run as a page.
+
+    A GET with one byte range gets those bytes alone (206), as players need to seek and
+    Safari needs to play video at all; a range past the end is a 416; any other Range
+    header, or an If-Range naming an older version, gets the whole file (see
+    hitrecord.ranges). Every answer keeps the headers and the access decision above."""
     normalized = posixpath.normpath(path).lstrip("/")
     if normalized.startswith("..") or "\\" in normalized:
         raise Http404("No such file.")
@@ -101,16 +113,47 @@ def media(request: HttpRequest, path: str) -> FileResponse:
     if MediaAccess.DENIED in decisions:
         raise Http404("No such file.")
     content_type = MEDIA_TYPES.get(full.suffix.lower())
-    response = FileResponse(
-        full.open("rb"),
-        content_type=content_type or "application/octet-stream",
-        as_attachment=content_type is None,
-    )
+    try:
+        file = full.open("rb")
+    except FileNotFoundError:  # deleted since it was found
+        raise Http404("No such file.") from None
+    # Size and validators from the open file, so they describe the bytes that are sent.
+    stat = os.fstat(file.fileno())
+    etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+    last_modified = int(stat.st_mtime)
+    wanted = None
+    # Range is defined for GET only (RFC 9110 14.2): a HEAD describes the whole file.
+    if request.method == "GET" and if_range_matches(
+        request.headers.get("If-Range"), etag=etag, last_modified=last_modified
+    ):
+        wanted = parse_range(request.headers.get("Range"), stat.st_size)
+    response: HttpResponseBase
+    if isinstance(wanted, NotSatisfiable):
+        file.close()
+        response = HttpResponse(status=416, content_type="text/plain")
+        response["Content-Range"] = wanted.content_range
+    else:
+        response = FileResponse(
+            file if wanted is None else FileRange(file, wanted),
+            content_type=content_type or "application/octet-stream",
+            as_attachment=content_type is None,
+            filename=full.name,
+        )
+        if wanted is not None:
+            response.status_code = 206
+            response["Content-Range"] = wanted.content_range
+            response["Content-Length"] = str(wanted.length)
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date(last_modified)
+    response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     if MediaAccess.PRIVATE in decisions:
         response["Cache-Control"] = "private, no-store"
         patch_vary_headers(response, ("Cookie",))
+    elif response.status_code == 416:
+        # Stored by a shared cache, a 416 would answer later plain GETs of the file.
+        response["Cache-Control"] = "no-store"
     else:
         response["Cache-Control"] = "public, max-age=86400"
     return response

@@ -1,28 +1,26 @@
-"""Shared checks for uploaded media, and the pictures galleries show for them.
+"""Shared checks for uploaded media, the processing of audio and video, and gallery pictures.
 
-Everything is decided from the bytes, never from a file's name or declared type:
+Everything is decided from the bytes, never from a file's name or declared type. The
+allowlist per kind: image: JPEG, PNG, WebP, GIF; audio: MP3, OGG, WAV, FLAC, M4A; video:
+MP4, WebM, MOV.
 
-- ``check_image(file)`` and ``check_media(file, kind=...)`` accept a file from the
-  allowlist of its kind (image: JPEG, PNG, WebP, GIF; audio: MP3, OGG, WAV, FLAC;
-  video: MP4, WebM) or raise ``MediaRejected`` with a sentence for the artist. Each file
-  is walked and parsed to its last byte (a file cut short is refused), images are
-  decoded fully after their pixel count and decoded size are checked from the header,
-  and audio and video are decoded to the end by ffmpeg where it is installed.
-- An accepted image's ``MediaInfo.content`` is what to store and serve: the same pixels,
-  byte for byte, without GPS, camera, XMP or other metadata and without anything after
-  the image's end, orientation kept (``sanitize_image``, pure bytes to bytes).
-- ``image_thumbnail``, ``video_poster`` and ``audio_thumbnail`` make the pictures, under
-  names from ``generated_name`` (no part of what the uploader typed).
+- In the request, ``precheck_media(file, kind=...)`` (and ``precheck_head`` for a direct
+  upload to S3) makes only the cheap checks: the type from the first bytes, the size
+  limits, an image's dimensions and decoded size from its header, and a container probe
+  limited in time and bytes (``runner.probe``).
+- In the processing task, ``check_image(file)`` decodes an image fully and gives the bytes
+  to store (metadata stripped, ``sanitize_image``); ``runner.process`` decodes audio and
+  video to the last frame in a child process with memory and CPU limits and makes the
+  clean original, the rendition, the poster and the waveform peaks (``avwork``).
+- ``image_thumbnail``, ``poster_file`` and ``waveform.waveform_picture`` make the gallery
+  pictures, under names from ``generated_name`` (no part of what the uploader typed).
 
-Limits come from ``settings.MEDIA_MAX_BYTES``, ``settings.MEDIA_MAX_IMAGE_PIXELS`` and
-``settings.MEDIA_MAX_IMAGE_DECODED_BYTES``, read at call time. Optional:
-``MEDIA_FFMPEG_TIMEOUT`` (seconds, default 120) and ``MEDIA_DECODE_MAX_BYTES`` (default
-256 MB; larger files get the structural checks only).
+Limits come from settings (``MEDIA_MAX_BYTES``, ``MEDIA_MAX_IMAGE_PIXELS``,
+``MEDIA_MAX_IMAGE_DECODED_BYTES``, ``MEDIA_MAX_DURATION_SECONDS`` and the ``MEDIA_DECODE_*``
+and ``MEDIA_PROBE_*`` limits of ``runner``), read at call time.
 """
 
 from __future__ import annotations
-
-import shutil as shutil  # tests simulate a machine without ffmpeg through `media.shutil.which`
 
 from hitrecord.media.base import (
     ALLOWED,
@@ -38,14 +36,9 @@ from hitrecord.media.base import (
     register_media_types,
     sha256_of,
 )
-from hitrecord.media.checks import check_media
+from hitrecord.media.checks import precheck_head, precheck_media, sha256_path, sniff
 from hitrecord.media.images import check_image
-from hitrecord.media.pictures import (
-    audio_thumbnail,
-    image_thumbnail,
-    video_placeholder,
-    video_poster,
-)
+from hitrecord.media.pictures import image_thumbnail, poster_file
 from hitrecord.media.sanitize import MalformedImage, sanitize_image
 from hitrecord.media.sniff import identify
 
@@ -58,19 +51,20 @@ __all__ = [
     "MalformedImage",
     "MediaRejected",
     "allowed_labels",
-    "audio_thumbnail",
     "check_image",
-    "check_media",
     "format_limit",
     "format_size",
     "generated_name",
     "identify",
     "image_thumbnail",
+    "poster_file",
+    "precheck_head",
+    "precheck_media",
     "register_media_types",
     "sanitize_image",
     "sha256_of",
-    "video_placeholder",
-    "video_poster",
+    "sha256_path",
+    "sniff",
 ]
 
 register_media_types()

@@ -72,8 +72,10 @@ FORMATS: dict[str, Format] = {
         Format("ogg", "audio", "audio/ogg", ".ogg", "OGG"),
         Format("wav", "audio", "audio/wav", ".wav", "WAV"),
         Format("flac", "audio", "audio/flac", ".flac", "FLAC"),
+        Format("m4a", "audio", "audio/mp4", ".m4a", "M4A"),
         Format("mp4", "video", "video/mp4", ".mp4", "MP4"),
         Format("webm", "video", "video/webm", ".webm", "WebM"),
+        Format("mov", "video", "video/quicktime", ".mov", "MOV"),
     )
 }
 

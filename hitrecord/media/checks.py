@@ -1,165 +1,118 @@
-"""The allowlist per kind: detect from the bytes, walk the structure, parse, decode where we can."""
+"""The checks a request makes, in time bounded by the upload's size, never by decoding it.
+
+``precheck_media(file, kind=...)`` accepts a file of the kind's allowlist or raises
+``MediaRejected`` with a sentence for the artist:
+
+- the type, from the first bytes, matching the kind;
+- the size limits;
+- images: the dimensions and the decoded-bytes budget, from the header (nothing decoded);
+- audio and video: a container probe in a child process (``runner.probe``), limited in
+  time and in bytes read: the streams' codecs, the duration and the frame size.
+
+``precheck_head(head, size=..., kind=...)`` is the same for a direct upload to S3, from
+its first bytes and its size alone: the request never downloads it; a worker does.
+
+Everything else (the full decode to the last frame, the renditions, the thumbnail or
+poster, the metadata) is the processing task's (``contributions.services``).
+"""
 
 from __future__ import annotations
 
 import hashlib
-import mmap
 import os
 from typing import Any
 
-import mutagen
-from mutagen.flac import FLAC
-from mutagen.mp3 import MP3
-from mutagen.oggflac import OggFLAC
-from mutagen.oggopus import OggOpus
-from mutagen.oggspeex import OggSpeex
-from mutagen.oggtheora import OggTheora
-from mutagen.oggvorbis import OggVorbis
-from mutagen.wave import WAVE
-
-from hitrecord.media import structure, tools
+from hitrecord.media import runner
 from hitrecord.media.base import (
     CHUNK,
     KINDS,
     Format,
     MediaInfo,
     MediaRejected,
-    allowed_sentence,
     check_size,
     local_path,
     max_bytes,
+    read_head,
     size_of,
 )
-from hitrecord.media.images import check_image
+from hitrecord.media.images import check_header, read_all
 from hitrecord.media.sniff import detect, id3_size
-from hitrecord.media.structure import Buffer, damaged
+
+HEAD_BYTES = 64 * 1024
 
 
-def _parse_audio(data: Buffer, path: str, fmt: Format) -> int | None:
-    """Walk and parse an audio file; its duration in ms when known."""
-    if fmt.key == "wav":
-        duration: int | None = structure.wav_structure(data)
-        _mutagen(WAVE, path, fmt)
-        return duration
-    if fmt.key == "mp3":
-        duration = structure.mp3_structure(data)
-        _mutagen(MP3, path, fmt)
-        return duration
-    if fmt.key == "ogg":
-        structure.ogg_structure(data)
-        try:
-            parsed = mutagen.File(path, options=[OggVorbis, OggOpus, OggFLAC, OggSpeex, OggTheora])
-        except Exception as exc:  # noqa: BLE001 - any parser failure means a damaged file
-            raise damaged(fmt.label) from exc
-        if isinstance(parsed, OggTheora):
-            raise MediaRejected(
-                f"This file is an Ogg video (Theora); {allowed_sentence('audio')}",
-                code="unsupported",
-            )
-        if parsed is None:
-            raise MediaRejected(
-                "This OGG file does not hold Vorbis, Opus or FLAC sound; "
-                + allowed_sentence("audio"),
-                code="unsupported",
-            )
-        return round(float(parsed.info.length) * 1000)
-    # FLAC
-    parsed = _mutagen(FLAC, path, fmt)
-    info = parsed.info
-    structure.flac_structure(
-        data,
-        total_samples=int(info.total_samples),
-        min_block=int(info.max_blocksize),
-        max_frame=int(info.max_framesize),
+def _refuse_text() -> MediaRejected:
+    return MediaRejected(
+        "Only images, audio and video are uploaded as files; text is written in the page.",
+        code="wrong_kind",
     )
-    if not info.sample_rate:
-        raise damaged(fmt.label)
-    return int(info.total_samples) * 1000 // int(info.sample_rate) if info.total_samples else None
 
 
-def _mutagen(cls: Any, path: str, fmt: Format) -> Any:
-    try:
-        return cls(path)
-    except Exception as exc:  # noqa: BLE001 - any parser failure means a damaged file
-        raise damaged(fmt.label) from exc
+def sniff(head: bytes, kind: str, *, total: int | None = None) -> Format:
+    """The allowed format of ``kind`` the first bytes are, past a leading ID3 tag."""
+    skip = id3_size(head[:10])
+    return detect(head[: skip + 4096] if skip < len(head) else head, kind, total=total)
 
 
-def _parse_video(data: Buffer, fmt: Format) -> int | None:
-    if fmt.key == "mp4":
-        duration, has_video = structure.mp4_structure(data)
-    else:
-        duration, has_video = structure.webm_structure(data)
-    if not has_video:
-        raise MediaRejected(
-            f"This {fmt.label} file holds only sound, no pictures; upload it as audio "
-            "(MP3, OGG, WAV or FLAC) instead.",
-            code="wrong_kind",
-        )
-    return duration
-
-
-def _head(data: Buffer) -> bytes:
-    """Enough of the start to identify the file, past a leading ID3 tag if there is one."""
-    skip = id3_size(data[:10])
-    return data[: skip + 4096]
-
-
-def check_media(file: Any, *, kind: str) -> MediaInfo:
-    """Accept a file of ``kind`` ("image", "audio", "video") from the allowlist, or raise.
-
-    The format is decided from the bytes; the size limit is checked before anything is
-    read; the file is walked and parsed to its last byte, and decoded to the end by
-    ffmpeg where it is installed. A file with no local path is first copied in chunks to
-    a temporary file. ``file`` is left at position 0.
-    """
+def precheck_head(head: bytes, *, size: int, kind: str) -> Format:
+    """A direct upload's format from its first bytes, and its size within the limits."""
     if kind not in KINDS:
-        raise MediaRejected(
-            "Only images, audio and video are uploaded as files; text is written in the page.",
-            code="wrong_kind",
-        )
-    if kind == "image":
-        return check_image(file)
-    check_size(size_of(file), kind)
+        raise _refuse_text()
+    check_size(size, kind)
+    return sniff(head, kind, total=size)
+
+
+def precheck_media(file: Any, *, kind: str) -> MediaInfo:
+    """The request's checks of an uploaded ``file`` of ``kind``; ``file`` is left at 0.
+
+    The result describes the upload as received (its size and sha256); the processing
+    task replaces it with the clean original it makes."""
+    if kind not in KINDS:
+        raise _refuse_text()
+    size = size_of(file)
+    check_size(size, kind)
     try:
-        return _check_local(file, kind)
+        if kind == "image":
+            return _precheck_image(file)
+        return _precheck_av(file, kind, size)
     finally:
         file.seek(0)
 
 
-def _check_local(file: Any, kind: str) -> MediaInfo:
+def _precheck_image(file: Any) -> MediaInfo:
+    data = read_all(file, max_bytes("image"))
+    check_size(len(data), "image")
+    fmt, header = check_header(data)
+    return MediaInfo(
+        kind="image",
+        content_type=fmt.content_type,
+        extension=fmt.extension,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=header.width,
+        height=header.height,
+    )
+
+
+def _precheck_av(file: Any, kind: str, size: int) -> MediaInfo:
+    fmt = sniff(read_head(file, HEAD_BYTES), kind, total=size)
     with local_path(file, limit=max_bytes(kind)) as path:
-        size = os.path.getsize(path)
-        check_size(size, kind)
-        with (
-            open(path, "rb") as handle,
-            mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as m,
-        ):
-            data: Buffer = m
-            fmt = detect(_head(data), kind, total=size)
-            if kind == "audio":
-                duration_ms = _parse_audio(data, path, fmt)
-            else:
-                duration_ms = _parse_video(data, fmt)
-            del data
-        # Hashed through small reads, not the map: touching every mapped page would count
-        # the whole file in this process's memory.
-        digest = _sha256_path(path)
-        decoded = tools.decode_to_end(path, fmt.key, fmt.label, size)
-        if duration_ms is None or not decoded:
-            # ffprobe as a second reader where ffmpeg did not decode, and for durations.
-            probed = tools.probe_duration_ms(path, fmt.key, fmt.label)
-            duration_ms = probed if duration_ms is None else duration_ms
+        check_size(os.path.getsize(path), kind)
+        probed = runner.probe(path, fmt)
+        digest = sha256_path(path)
     return MediaInfo(
         kind=kind,
         content_type=fmt.content_type,
         extension=fmt.extension,
         size_bytes=size,
         sha256=digest,
-        duration_ms=duration_ms,
+        width=probed.width,
+        height=probed.height,
+        duration_ms=probed.duration_ms,
     )
 
 
-def _sha256_path(path: str) -> str:
+def sha256_path(path: str | os.PathLike[str]) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(CHUNK), b""):

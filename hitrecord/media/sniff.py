@@ -37,9 +37,6 @@ MP4_BRANDS = frozenset(
 )
 # Other things in the same box structure, with the name people know them by.
 OTHER_BRANDS: dict[bytes, tuple[str, str]] = {
-    b"qt  ": ("a QuickTime movie (.mov)", "video"),
-    b"M4A ": ("an M4A (AAC) recording", "audio"),
-    b"M4B ": ("an M4B audiobook", "audio"),
     b"M4P ": ("a protected iTunes track", "audio"),
     b"heic": ("a HEIC photo", "image"),
     b"heix": ("a HEIC photo", "image"),
@@ -153,6 +150,10 @@ def identify(head: bytes, *, total: int | None = None) -> Format | Unknown:
         return FORMATS["mp3"]
     if head[4:8] == b"ftyp" and len(head) >= 12:
         major = head[8:12]
+        if major == b"qt  ":
+            return FORMATS["mov"]
+        if major in (b"M4A ", b"M4B "):
+            return FORMATS["m4a"]
         if major in OTHER_BRANDS:
             description, kind = OTHER_BRANDS[major]
             return Unknown(description, kind)
@@ -247,8 +248,14 @@ def detect(head: bytes, kind: str, *, total: int | None = None) -> Format:
     found = identify(head, total=total)
     if isinstance(found, Unknown):
         raise refuse_unknown(found, kind)
+    if found.key == "mp4" and kind == "audio":
+        # Sound alone in MP4 boxes with a video brand (many recorders write "isom"): the
+        # probe decides whether it holds pictures.
+        return FORMATS["m4a"]
+    if found.key == "m4a" and kind == "video":
+        return FORMATS["mp4"]  # the probe refuses it if it holds no pictures
     if found.kind == "video" and kind == "audio":
-        # Sound alone is often kept in the same boxes (M4A, WebM audio): say both.
+        # Sound alone is often kept in the same boxes (WebM audio, MOV): say both.
         raise MediaRejected(
             f"This file is {'an' if found.key == 'mp4' else 'a'} {found.label} file, a video "
             f"format; {allowed_sentence('audio')} If it is a video, upload it as a video.",

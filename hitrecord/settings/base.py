@@ -233,12 +233,36 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 # itself (hitrecord/tasks.py); any other task is acknowledged when it starts.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One queue per kind of work, each consumed by its own workers with their own concurrency
+# (docker-compose.yml), so a payout or an email never waits behind a video transcode. The
+# names live here only. The default queue keeps Celery's name, "celery": messages queued
+# before the split are still consumed (worker-email takes it), and only tasks that are not
+# ours (Celery's own) land there. A worker started without -Q consumes every queue (the
+# worker tests do; `make worker` names them all); in the embedded mode (eager) routes
+# change nothing.
+TASK_QUEUE_MEDIA = "media"
+TASK_QUEUE_PAYOUTS = "payouts"
+TASK_QUEUE_EMAIL = "email"
+TASK_QUEUE_DEFAULT = "celery"
+TASK_QUEUES = (TASK_QUEUE_MEDIA, TASK_QUEUE_PAYOUTS, TASK_QUEUE_EMAIL, TASK_QUEUE_DEFAULT)
+CELERY_TASK_DEFAULT_QUEUE = TASK_QUEUE_DEFAULT
+CELERY_TASK_QUEUES = {name: {"exchange": name, "routing_key": name} for name in TASK_QUEUES}
+CELERY_TASK_ROUTES = {
+    "contributions.tasks.*": {"queue": TASK_QUEUE_MEDIA},
+    "payouts.tasks.*": {"queue": TASK_QUEUE_PAYOUTS},
+    "accounts.tasks.*": {"queue": TASK_QUEUE_EMAIL},
+}
 # Redis hands an unacknowledged message (acks_late tasks) to another worker once it has
 # been out this long, so it must exceed the longest a message stays unacknowledged: a
 # retry waits in the worker for its countdown (ReliableTask's backoff, at most 600 s), then
-# runs for up to CELERY_TASK_TIME_LIMIT (360 s). Shorter, and a task still waiting or
-# running is delivered a second time. It is also how long the task of a worker that died
-# whole (kill -9, a lost machine) waits before it runs again. The worker tests set 5 s.
+# runs for up to its hard time limit: CELERY_TASK_TIME_LIMIT (360 s) for most tasks, and
+# MEDIA_TASK_TIME_LIMIT (660 s) for the media task, so 600 + 660 = 1260 s at most; keep
+# it above that if either limit grows. Shorter, and a task still waiting or running is
+# delivered a second time. (The email tasks back off for up to 3 h, accounts/tasks.py:
+# their last retries may be delivered twice, which they tolerate: a mail already sent is
+# skipped, and a lease keeps two copies from sending at once.) It is also how long the
+# task of a worker that died whole (kill -9, a lost machine) waits before it runs again.
+# The worker tests set 5 s.
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 
@@ -327,10 +351,25 @@ MEDIA_MAX_IMAGE_PIXELS = env_int("MEDIA_MAX_IMAGE_PIXELS", 50_000_000)
 # checked from its header before decoding: 50 megapixels of 8-bit RGBA fit, a 16-bit one
 # of the same size does not.
 MEDIA_MAX_IMAGE_DECODED_BYTES = env_int("MEDIA_MAX_IMAGE_DECODED_BYTES", 256 * 1024 * 1024)
-# ffmpeg's time limit per call (seconds), and the size above which audio and video are not
-# decoded end to end (the structural walk over every container part still runs).
-MEDIA_FFMPEG_TIMEOUT = env_int("MEDIA_FFMPEG_TIMEOUT", 120)
-MEDIA_DECODE_MAX_BYTES = env_int("MEDIA_DECODE_MAX_BYTES", 256 * 1024 * 1024)
+# Audio and video (hitrecord/media/runner.py). The request only probes the container in a
+# child process (at most MEDIA_PROBE_SECONDS and MEDIA_PROBE_BYTES); the processing task
+# decodes it to the last frame and transcodes it in another child, limited to
+# MEDIA_DECODE_MEMORY_BYTES of address space, MEDIA_DECODE_CPU_SECONDS of CPU time and
+# MEDIA_DECODE_WALL_SECONDS on the clock, with MEDIA_DECODE_THREADS threads per codec.
+# MEDIA_MAX_DURATION_SECONDS fits the media task's time limit on a 2-core machine: a
+# minute of 720p camera-like video takes about 28 s to decode and transcode here (make
+# bench; 14 s for clean footage, 40 s for very grainy), so 10 minutes take 2.5 to 7
+# minutes, inside MEDIA_DECODE_WALL_SECONDS and the task's MEDIA_TASK_SOFT_TIME_LIMIT.
+MEDIA_MAX_DURATION_SECONDS = env_int("MEDIA_MAX_DURATION_SECONDS", 10 * 60)
+MEDIA_MAX_VIDEO_PIXELS = env_int("MEDIA_MAX_VIDEO_PIXELS", 4096 * 2304)
+MEDIA_PROBE_SECONDS = env_int("MEDIA_PROBE_SECONDS", 10)
+MEDIA_PROBE_BYTES = env_int("MEDIA_PROBE_BYTES", 5_000_000)
+MEDIA_DECODE_MEMORY_BYTES = env_int("MEDIA_DECODE_MEMORY_BYTES", 2 * 1024 * 1024 * 1024)
+MEDIA_DECODE_CPU_SECONDS = env_int("MEDIA_DECODE_CPU_SECONDS", 900)
+MEDIA_DECODE_WALL_SECONDS = env_int("MEDIA_DECODE_WALL_SECONDS", 540)
+MEDIA_DECODE_THREADS = env_int("MEDIA_DECODE_THREADS", 2)
+MEDIA_TASK_SOFT_TIME_LIMIT = env_int("MEDIA_TASK_SOFT_TIME_LIMIT", 600)
+MEDIA_TASK_TIME_LIMIT = env_int("MEDIA_TASK_TIME_LIMIT", 660)
 MEDIA_MAX_BYTES = {
     "image": env_int("MEDIA_MAX_IMAGE_BYTES", 20 * 1024 * 1024),
     "audio": env_int("MEDIA_MAX_AUDIO_BYTES", 100 * 1024 * 1024),

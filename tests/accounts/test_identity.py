@@ -403,8 +403,16 @@ def test_the_settings_this_piece_reads_are_declared_with_their_defaults():
 
     assert base.SITE_URL == "http://127.0.0.1:8000"
     assert base.EMAIL_VERIFICATION_MAX_AGE == 3 * 24 * 3600
-    assert base.MEDIA_FFMPEG_TIMEOUT == 120
-    assert base.MEDIA_DECODE_MAX_BYTES == 256 * 1024 * 1024
+    assert base.MEDIA_MAX_DURATION_SECONDS == 600
+    assert base.MEDIA_MAX_VIDEO_PIXELS == 4096 * 2304
+    assert base.MEDIA_PROBE_SECONDS == 10
+    assert base.MEDIA_PROBE_BYTES == 5_000_000
+    assert base.MEDIA_DECODE_MEMORY_BYTES == 2 * 1024**3
+    assert base.MEDIA_DECODE_CPU_SECONDS == 900
+    assert base.MEDIA_DECODE_WALL_SECONDS == 540
+    assert base.MEDIA_DECODE_THREADS == 2
+    assert base.MEDIA_TASK_SOFT_TIME_LIMIT == 600
+    assert base.MEDIA_TASK_TIME_LIMIT == 660
 
 
 # --- the audit log never stores a person's name ---------------------------------------------

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
 from accounts.models import AuditEntry, Notification
+from contributions import services
 from contributions.models import Comment, Contribution
 from tests import media_samples as samples
 from tests.accounts.factories import UserFactory
@@ -26,6 +29,39 @@ def _image(client, project, django_capture_on_commit_callbacks, **extra):
         )
     assert response.status_code == 201, response.content
     return Contribution.objects.get(pk=response.json()["id"])
+
+
+def _media(client, project, django_capture_on_commit_callbacks, kind, name, data):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/contributions/",
+            {
+                "project": project.slug,
+                "title": name,
+                "kind": kind,
+                "terms_accepted": "true",
+                "file": samples.uploaded(name, data),
+            },
+        )
+    assert response.status_code == 201, response.content
+    contribution = Contribution.objects.get(pk=response.json()["id"])
+    assert contribution.status == Contribution.Status.READY, contribution.rejection_reason
+    return contribution
+
+
+def _files(contribution) -> dict[str, str]:
+    """Every stored file of a contribution, by field: storage name."""
+    fields = ("file", "thumbnail", "rendition", "waveform")
+    return {f: getattr(contribution, f).name for f in fields if getattr(contribution, f)}
+
+
+def _status(url: str) -> int:
+    """The status an anonymous visitor gets for ``url``, the file read to its end (the test
+    client then closes it without closing the database connection)."""
+    response = Client().get(url)
+    if response.streaming:
+        b"".join(response.streaming_content)
+    return response.status_code
 
 
 def _remix(client, project, source):
@@ -96,6 +132,53 @@ def test_delete_is_allowed_while_unused_and_removes_the_files(
     from pathlib import Path
 
     assert not any(Path(p).exists() for p in paths)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "name", "make", "fields"),
+    [
+        ("audio", "tune.wav", samples.wav_bytes, {"file", "thumbnail", "rendition", "waveform"}),
+        ("video", "clip.mp4", samples.mp4_bytes, {"file", "thumbnail", "rendition"}),
+    ],
+)
+def test_delete_of_a_recording_or_video_removes_every_file_it_had(
+    member_client, project, settings, django_capture_on_commit_callbacks, kind, name, make, fields
+):
+    work = _media(member_client, project, django_capture_on_commit_callbacks, kind, name, make())
+    files = _files(work)
+    assert set(files) == fields
+    paths = [Path(settings.MEDIA_ROOT) / stored for stored in files.values()]
+    assert all(path.is_file() for path in paths)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = member_client.delete(f"/api/contributions/{work.pk}/")
+    assert response.status_code == 204
+    assert [path.name for path in paths if path.exists()] == []
+    for stored in files.values():
+        assert _status(f"/media/{stored}") == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "name", "make"),
+    [("audio", "tune.wav", samples.wav_bytes), ("video", "clip.mp4", samples.mp4_bytes)],
+)
+def test_a_take_down_removes_the_rendition_and_waveform_too(
+    member_client, project, staff, settings, django_capture_on_commit_callbacks, kind, name, make
+):
+    work = _media(member_client, project, django_capture_on_commit_callbacks, kind, name, make())
+    files = _files(work)
+    assert "rendition" in files
+    with django_capture_on_commit_callbacks(execute=True):
+        services.contribution_take_down(contribution=work, by=staff, reason="rights complaint")
+    work.refresh_from_db()
+    assert work.removed
+    for stored in files.values():  # nobody but staff gets any of its media
+        assert _status(f"/media/{stored}") == 404, stored
+    assert _files(work) == {}
+    assert work.waveform_peaks == []
+    for stored in files.values():
+        assert not (Path(settings.MEDIA_ROOT) / stored).exists(), stored
 
 
 @pytest.mark.django_db

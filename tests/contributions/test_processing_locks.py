@@ -1,17 +1,22 @@
-"""Processing holds no row lock and no transaction while it reads the stored file or
-makes and stores the thumbnail; it finishes in a short transaction that checks the row
-again, so running twice, at once, or beside a take-down is harmless."""
+"""Processing holds no row lock and no transaction while it reads the stored upload,
+decodes it, makes the thumbnail or renditions and stores them; it finishes in a short
+transaction that checks the row again, so running twice, at once, or beside a take-down
+or a delete is harmless and leaves no file behind."""
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
 
-from contributions import services
+from contributions import processing, services
 from contributions.models import Contribution
+from hitrecord.media import runner
+from tests import media_samples as samples
 from tests.accounts.factories import UserFactory
+from tests.contributions.conftest import stored_files
 from tests.contributions.tasks_support import queued_contribution
 
 
@@ -40,8 +45,9 @@ def _row_is_free(pk: int) -> bool:
 
 @pytest.fixture
 def io_watch(monkeypatch):
-    """Record, at every storage read and write and at the thumbnail step, whether a
-    transaction was open and whether the row was locked."""
+    """Record, at every storage read, write and delete and at each step of the work (the
+    image's full decode, its thumbnail, the audio/video child), whether a transaction was
+    open and whether the row was locked."""
     seen: list[tuple[str, bool, bool]] = []
     state = {"pk": None}
 
@@ -52,114 +58,131 @@ def io_watch(monkeypatch):
 
     default_storage.exists("")  # set the lazy storage up; patch the real one
     storage = default_storage._wrapped
-    real_open, real_save = storage.open, storage.save
-    real_thumbnail = services._thumbnail
 
-    def watched_open(name, mode="rb"):
-        note("open")
-        return real_open(name, mode)
+    def watch(owner, name: str, what: str) -> None:
+        real = getattr(owner, name)
 
-    def watched_save(name, content, max_length=None):
-        note("save")
-        return real_save(name, content, max_length=max_length)
+        def watched(*args, **kwargs):
+            note(what)
+            return real(*args, **kwargs)
 
-    def watched_thumbnail(contribution, stored):
-        note("thumbnail")
-        return real_thumbnail(contribution, stored)
+        monkeypatch.setattr(owner, name, watched)
 
-    monkeypatch.setattr(storage, "open", watched_open)
-    monkeypatch.setattr(storage, "save", watched_save)
-    monkeypatch.setattr(services, "_thumbnail", watched_thumbnail)
+    watch(storage, "path", "read")  # a local upload is read where it is stored
+    watch(storage, "open", "read")  # an upload in S3 is downloaded
+    watch(storage, "save", "save")
+    watch(storage, "delete", "delete")
+    watch(processing, "check_image", "decode")
+    watch(processing, "image_thumbnail", "thumbnail")
+    watch(runner, "process", "decode")
     return seen, state
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_transaction_or_row_lock_is_held_during_file_io(io_watch):
+@pytest.mark.parametrize(
+    ("kind", "make", "steps"),
+    [
+        ("image", lambda: samples.png_bytes(120, 80), {"read", "decode", "thumbnail"}),
+        ("audio", samples.wav_bytes, {"read", "decode"}),
+        ("video", samples.mp4_bytes, {"read", "decode"}),
+    ],
+)
+def test_no_transaction_or_row_lock_is_held_during_file_io(io_watch, kind, make, steps):
     seen, state = io_watch
-    contribution = queued_contribution()
+    contribution = queued_contribution(make(), kind=kind)
     state["pk"] = contribution.pk
     seen.clear()  # only processing's I/O
 
-    result = services.contribution_process(contribution_id=contribution.pk)
+    result = processing.contribution_process(contribution_id=contribution.pk)
 
     assert result is not None
-    assert result.status == Contribution.Status.READY
+    assert result.status == Contribution.Status.READY, result.rejection_reason
     assert [(what, atomic) for what, atomic, _ in seen if atomic] == []
     assert [what for what, _, free in seen if not free] == []
-    assert {what for what, _, _ in seen} == {"open", "save", "thumbnail"}
+    # Everything was stored, and the raw upload deleted, outside any transaction.
+    assert {what for what, _, _ in seen} == steps | {"save", "delete"}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_no_transaction_is_held_while_a_bad_file_is_read(io_watch):
     seen, state = io_watch
     contribution = queued_contribution()
-    contribution.file.storage.delete(contribution.file.name)
-    with contribution.file.storage.open(contribution.file.name, "wb") as f:
-        f.write(b"not the checked bytes")
+    Path(contribution.file.path).write_bytes(b"not the checked bytes")
     state["pk"] = contribution.pk
     seen.clear()
-    result = services.contribution_process(contribution_id=contribution.pk)
+    result = processing.contribution_process(contribution_id=contribution.pk)
     assert result is not None
     assert result.status == Contribution.Status.REJECTED
-    assert seen
+    assert {what for what, _, _ in seen} >= {"read", "delete"}
+    assert all(not atomic and free for _, atomic, free in seen)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bad_video_is_decoded_outside_any_transaction(io_watch):
+    seen, state = io_watch
+    contribution = queued_contribution(samples.mp4_bytes(), kind="video")
+    Path(contribution.file.path).write_bytes(samples.garbage_after_header_mp4_bytes())
+    state["pk"] = contribution.pk
+    seen.clear()
+    result = processing.contribution_process(contribution_id=contribution.pk)
+    assert result is not None
+    assert result.status == Contribution.Status.REJECTED
+    assert {what for what, _, _ in seen} == {"read", "decode", "delete"}
     assert all(not atomic and free for _, atomic, free in seen)
 
 
 def _during_thumbnail(monkeypatch, action):
-    """Run ``action`` while processing is busy making the thumbnail (outside any lock)."""
-    real = services._thumbnail
+    """Run ``action`` while processing is busy making the thumbnail (outside any lock),
+    after it stored the clean original."""
+    real = processing.image_thumbnail
 
-    def busy(contribution, stored):
-        thumbnail = real(contribution, stored)
+    def busy(content):
+        thumbnail = real(content)
         action()
         return thumbnail
 
-    monkeypatch.setattr(services, "_thumbnail", busy)
-
-
-def _thumbnails_on_disk(contribution: Contribution) -> list[str]:
-    storage = contribution.thumbnail.storage
-    _dirs, files = storage.listdir("contributions/thumbs")
-    return sorted(files)
+    monkeypatch.setattr(processing, "image_thumbnail", busy)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_runs_at_once_end_ready_with_one_thumbnail(monkeypatch):
+def test_two_runs_at_once_end_ready_with_one_set_of_files(monkeypatch):
     contribution = queued_contribution()
-    before = set(_thumbnails_on_disk(contribution)) if _exists_thumbs(contribution) else set()
+    upload = Path(contribution.file.path)
+    before = set(stored_files())
     other: list[Contribution | None] = []
-    real = services._thumbnail
+    real = processing.image_thumbnail
     calls = {"n": 0}
 
-    def busy(c, stored):
+    def busy(content):
         calls["n"] += 1
-        thumbnail = real(c, stored)
+        thumbnail = real(content)
         if calls["n"] == 1:
             # A second run (e.g. a redelivered task) starts and finishes meanwhile.
-            other.append(services.contribution_process(contribution_id=contribution.pk))
+            other.append(processing.contribution_process(contribution_id=contribution.pk))
         return thumbnail
 
-    monkeypatch.setattr(services, "_thumbnail", busy)
-    first = services.contribution_process(contribution_id=contribution.pk)
+    monkeypatch.setattr(processing, "image_thumbnail", busy)
+    first = processing.contribution_process(contribution_id=contribution.pk)
 
     assert other[0] is not None
     assert other[0].status == Contribution.Status.READY
     assert first is None  # it found the work done and kept nothing of its own
     contribution.refresh_from_db()
     assert contribution.status == Contribution.Status.READY
-    new = set(_thumbnails_on_disk(contribution)) - before
-    assert new == {contribution.thumbnail.name.rsplit("/", 1)[1]}  # the orphan was deleted
-    assert services.contribution_process(contribution_id=contribution.pk) is None
-
-
-def _exists_thumbs(contribution: Contribution) -> bool:
-    return contribution.thumbnail.storage.exists("contributions/thumbs")
+    # The orphans of the losing run were deleted, and the raw upload with them.
+    assert set(stored_files()) - before == {
+        Path(contribution.file.path),
+        Path(contribution.thumbnail.path),
+    }
+    assert not upload.exists()
+    assert processing.contribution_process(contribution_id=contribution.pk) is None
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_take_down_during_processing_wins_and_leaves_no_thumbnail(monkeypatch):
+def test_a_take_down_during_processing_wins_and_leaves_no_file(monkeypatch):
     contribution = queued_contribution()
-    before = set(_thumbnails_on_disk(contribution)) if _exists_thumbs(contribution) else set()
+    upload = Path(contribution.file.path)
+    before = set(stored_files())
     staff = UserFactory(is_staff=True)
 
     def take_down() -> None:
@@ -170,23 +193,61 @@ def test_a_take_down_during_processing_wins_and_leaves_no_thumbnail(monkeypatch)
         )
 
     _during_thumbnail(monkeypatch, take_down)
-    assert services.contribution_process(contribution_id=contribution.pk) is None
+    assert processing.contribution_process(contribution_id=contribution.pk) is None
     contribution.refresh_from_db()
     assert contribution.removed
+    assert not contribution.file
     assert not contribution.thumbnail
     assert contribution.status != Contribution.Status.READY
-    assert set(_thumbnails_on_disk(contribution)) - before == set()
+    assert set(stored_files()) == before - {upload}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_file_replaced_during_processing_is_not_marked_ready(monkeypatch):
+def test_the_author_deleting_it_during_processing_leaves_no_file(monkeypatch):
     contribution = queued_contribution()
+    upload = Path(contribution.file.path)
+    before = set(stored_files())
 
-    def replace() -> None:
-        Contribution.objects.filter(pk=contribution.pk).update(sha256="0" * 64)
+    def delete() -> None:
+        services.contribution_delete(
+            contribution=Contribution.objects.get(pk=contribution.pk), by=contribution.author
+        )
 
-    _during_thumbnail(monkeypatch, replace)
-    assert services.contribution_process(contribution_id=contribution.pk) is None
+    _during_thumbnail(monkeypatch, delete)
+    assert processing.contribution_process(contribution_id=contribution.pk) is None
+    assert not Contribution.objects.filter(pk=contribution.pk).exists()
+    assert set(stored_files()) == before - {upload}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bytes_replaced_in_the_store_after_the_check_are_never_served(monkeypatch):
+    # The check read the upload; whatever is put under its name afterwards is deleted
+    # with the raw upload, and the row names only the clean copy of what was checked.
+    checked = samples.png_bytes(120, 80)
+    contribution = queued_contribution(checked)
+    upload = Path(contribution.file.path)
+    _during_thumbnail(monkeypatch, lambda: upload.write_bytes(samples.svg_bytes()))
+    result = processing.contribution_process(contribution_id=contribution.pk)
+    assert result is not None
+    assert result.status == Contribution.Status.READY
+    assert not upload.exists()
+    with result.file.open("rb") as served:
+        assert served.read().startswith(b"\x89PNG")
+    assert (result.width, result.height) == (120, 80)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_that_changed_during_processing_is_not_marked_ready(monkeypatch):
+    contribution = queued_contribution()
+    before = set(stored_files())
+    elsewhere = queued_contribution(samples.jpeg_bytes())
+
+    def repoint() -> None:  # the row now names another upload: this run's work is stale
+        Contribution.objects.filter(pk=contribution.pk).update(file=elsewhere.file.name)
+
+    _during_thumbnail(monkeypatch, repoint)
+    assert processing.contribution_process(contribution_id=contribution.pk) is None
     contribution.refresh_from_db()
     assert contribution.status == Contribution.Status.PROCESSING
     assert not contribution.thumbnail
+    assert set(stored_files()) - before == {Path(elsewhere.file.path)}  # nothing of this run

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
+import av
 import pytest
 from django.test import Client
+from PIL import Image
 
 from accounts.models import Notification
 from contributions.models import Contribution, Source
@@ -25,10 +29,12 @@ GOOD_FILES = {
         ("tune.ogg", samples.ogg_bytes, "audio/ogg"),
         ("tune.wav", samples.wav_bytes, "audio/wav"),
         ("tune.flac", samples.flac_bytes, "audio/flac"),
+        ("tune.m4a", samples.m4a_bytes, "audio/mp4"),
     ],
     "video": [
         ("clip.mp4", samples.mp4_bytes, "video/mp4"),
         ("clip.webm", samples.webm_bytes, "video/webm"),
+        ("clip.mov", samples.mov_bytes, "video/quicktime"),
     ],
 }
 ALL_GOOD = [(kind, *entry) for kind, entries in GOOD_FILES.items() for entry in entries]
@@ -39,12 +45,18 @@ def _post(client: Client, project, **fields):
     return client.post("/api/contributions/", data)
 
 
+def _codecs(path: Path) -> set[str]:
+    with av.open(str(path)) as container:
+        return {stream.codec_context.name for stream in container.streams}
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(("kind", "name", "make", "content_type"), ALL_GOOD)
 def test_every_allowed_format_uploads_and_ends_ready_with_a_thumbnail(
     member_client, project, django_capture_on_commit_callbacks, kind, name, make, content_type
 ):
     data = make()
+    before = set(stored_files())
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(
             member_client, project, kind=kind, file=samples.uploaded(name, data, content_type)
@@ -52,22 +64,48 @@ def test_every_allowed_format_uploads_and_ends_ready_with_a_thumbnail(
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "processing"
     contribution = Contribution.objects.get(pk=response.json()["id"])
-    assert contribution.status == Contribution.Status.READY
+    assert contribution.status == Contribution.Status.READY, contribution.rejection_reason
+    assert contribution.processing_step == Contribution.Step.DONE
     assert contribution.detected_type == content_type
-    assert contribution.size_bytes == len(data)
-    assert len(contribution.sha256) == 64
-    assert contribution.thumbnail
+    # The row describes the stored original (for audio and video the clean copy the task
+    # made, not the upload), and the store holds its files alone: the raw upload is gone.
+    original = Path(contribution.file.path)
+    stored = original.read_bytes()
+    assert contribution.size_bytes == len(stored)
+    assert contribution.sha256 == hashlib.sha256(stored).hexdigest()
+    made = {original, Path(contribution.thumbnail.path)}
+    if contribution.rendition:
+        made.add(Path(contribution.rendition.path))
+    if contribution.waveform:
+        made.add(Path(contribution.waveform.path))
+    assert set(stored_files()) - before == made
     assert contribution.terms_version
     assert contribution.terms_accepted_at
-    # Stored under a generated name that has nothing of the uploaded name in it.
-    stored = contribution.file.name.rsplit("/", 1)[-1]
-    assert name.rsplit(".", 1)[0] not in stored
+    # Stored under generated names that have nothing of the uploaded name in it.
+    assert all(name.rsplit(".", 1)[0] not in path.name for path in made)
+    assert original.suffix == Path(name).suffix
     if kind == "image":
         assert contribution.width
         assert contribution.height
+        assert not contribution.rendition
     else:
         assert contribution.duration_ms
-        assert contribution.duration_ms > 500
+        assert 900 <= contribution.duration_ms <= 1100
+    if kind == "audio":
+        assert contribution.rendition.name.endswith(".m4a")
+        assert _codecs(Path(contribution.rendition.path)) == {"aac"}
+        assert contribution.waveform.name.endswith(".json")
+        assert len(contribution.waveform_peaks) > 100
+        assert max(contribution.waveform_peaks) > 0.1  # the tone, not silence
+        assert not contribution.width
+    if kind == "video":
+        assert (contribution.width, contribution.height) == (160, 120)
+        assert contribution.rendition.name.endswith(".mp4")
+        assert _codecs(Path(contribution.rendition.path)) == {"h264", "aac"}
+        with Image.open(contribution.thumbnail.path) as poster:
+            assert poster.format == "JPEG"
+            assert poster.width * 120 == poster.height * 160  # a frame, its shape kept
+        assert not contribution.waveform
     detail = Client().get(f"/api/contributions/{contribution.pk}/").json()
     assert detail["status"] == "ready"
     assert detail["thumbnail_url"]
@@ -76,21 +114,111 @@ def test_every_allowed_format_uploads_and_ends_ready_with_a_thumbnail(
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("kind", "name", "make", "content_type"), ALL_GOOD)
+def test_an_mp3_loses_its_id3_tags_and_the_row_describes_the_clean_copy(
+    member_client, project, django_capture_on_commit_callbacks
+):
+    private = {"artist": "Mira Example", "comment": "recorded at 12 Quiet Street"}
+    data = samples._record("mp3", 1.0, sound="libmp3lame", bit_rate=64_000, metadata=private)
+    assert b"12 Quiet Street" in data
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(member_client, project, kind="audio", file=samples.uploaded("a.mp3", data))
+    assert response.status_code == 201, response.content
+    contribution = Contribution.objects.get()
+    assert contribution.status == Contribution.Status.READY, contribution.rejection_reason
+    stored = Path(contribution.file.path).read_bytes()
+    for secret in (b"Mira Example", b"12 Quiet Street"):
+        assert secret not in stored
+    with av.open(contribution.file.path) as clean:
+        assert not set(clean.metadata) & {"artist", "comment", "encoder"}
+    assert contribution.size_bytes == len(stored) < len(data)
+    assert contribution.sha256 == hashlib.sha256(stored).hexdigest()
+    served = Client().get(contribution.file.url)
+    assert b"".join(served.streaming_content) == stored
+
+
+# A cut file is refused by the request when its headers show it (nothing is stored and
+# no row is made), otherwise by the task, which decodes it to its end: then the author
+# finds it rejected with the reason and is told, and nothing of it is left in the store.
+CUT = [
+    ("image", "cover.jpg", samples.jpeg_bytes, "image/jpeg", "task"),
+    ("image", "cover.png", samples.png_bytes, "image/png", "task"),
+    ("image", "cover.webp", samples.webp_bytes, "image/webp", "request"),
+    ("image", "cover.gif", samples.gif_bytes, "image/gif", "request"),
+    ("audio", "tune.mp3", samples.mp3_bytes, "audio/mpeg", "task"),
+    ("audio", "tune.mp3", lambda: samples.mp3_bytes(3.0), "audio/mpeg", "task"),
+    ("audio", "tune.ogg", samples.ogg_bytes, "audio/ogg", "request"),
+    ("audio", "tune.wav", samples.wav_bytes, "audio/wav", "task"),
+    ("audio", "tune.flac", samples.flac_bytes, "audio/flac", "task"),
+    ("audio", "tune.m4a", samples.m4a_bytes, "audio/mp4", "task"),
+    ("video", "clip.mp4", samples.mp4_bytes, "video/mp4", "task"),
+    ("video", "clip.webm", samples.webm_bytes, "video/webm", "task"),
+    ("video", "clip.mov", samples.mov_bytes, "video/quicktime", "task"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("kind", "name", "make", "content_type", "refused_by"), CUT)
 def test_a_file_cut_at_half_its_length_is_refused_and_leaves_nothing(
-    member_client, project, kind, name, make, content_type
+    member,
+    member_client,
+    project,
+    django_capture_on_commit_callbacks,
+    kind,
+    name,
+    make,
+    content_type,
+    refused_by,
 ):
     before = stored_files()
-    response = _post(
-        member_client,
-        project,
-        kind=kind,
-        file=samples.uploaded(name, samples.half(make()), content_type),
-    )
-    assert response.status_code == 400, response.content
-    assert response.json()["file"]
-    assert not Contribution.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(
+            member_client,
+            project,
+            kind=kind,
+            file=samples.uploaded(name, samples.half(make()), content_type),
+        )
+    if refused_by == "request":
+        assert response.status_code == 400, response.content
+        assert "damaged or incomplete" in " ".join(response.json()["file"])
+        assert not Contribution.objects.exists()
+        assert stored_files() == before
+        return
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "processing"
+    contribution = Contribution.objects.get()
+    assert contribution.status == Contribution.Status.REJECTED, contribution.duration_ms
+    assert "damaged or incomplete" in contribution.rejection_reason
     assert stored_files() == before
+    assert not contribution.file
+    assert not contribution.thumbnail
+    assert not contribution.rendition
+    told = Notification.objects.get(recipient=member, kind=Notification.Kind.UPLOAD)
+    assert "damaged or incomplete" in told.text
+    assert told.url == f"/contributions/{contribution.pk}/"
+    mine = member_client.get(f"/api/contributions/{contribution.pk}/").json()
+    assert mine["status"] == "rejected"
+    assert mine["rejection_reason"] == contribution.rejection_reason
+    assert Client().get(f"/api/contributions/{contribution.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_video_of_noise_behind_a_valid_header_is_accepted_then_rejected(
+    member, member_client, project, django_capture_on_commit_callbacks
+):
+    before = stored_files()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(
+            member_client,
+            project,
+            kind="video",
+            file=samples.uploaded("clip.mp4", samples.garbage_after_header_mp4_bytes()),
+        )
+    assert response.status_code == 201, response.content  # its headers probe fine
+    contribution = Contribution.objects.get()
+    assert contribution.status == Contribution.Status.REJECTED
+    assert "damaged or incomplete" in contribution.rejection_reason
+    assert stored_files() == before
+    assert Notification.objects.filter(recipient=member, kind=Notification.Kind.UPLOAD).exists()
 
 
 HOSTILE = [
@@ -101,6 +229,12 @@ HOSTILE = [
     ("image", "photo.png", samples.mp3_bytes, "image/png", "audio"),
     ("video", "clip.mp4", samples.html_bytes, "video/mp4", "HTML"),
     ("image", "bomb.png", samples.bomb_png_bytes, "image/png", "megapixels"),
+    # Audio and video refused from their headers, before any frame is decoded.
+    ("video", "bomb.mp4", samples.huge_frame_video_bytes, "video/mp4", "8192 x 8192 pixels"),
+    ("video", "endless.mp4", samples.many_frames_video_bytes, "video/mp4", "at most 10 minutes"),
+    ("audio", "long.flac", lambda: samples.long_audio_bytes(20), "audio/flac", "20:00 long"),
+    ("video", "sound.m4a", samples.m4a_bytes, "video/mp4", "upload it as audio"),
+    ("audio", "clip.mp4", samples.mp4_bytes, "audio/mp4", "it is a video"),
 ]
 
 

@@ -9,6 +9,7 @@ import io
 import time
 from collections.abc import Callable
 
+import av
 import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -75,10 +76,39 @@ def test_the_served_original_is_clean_and_shows_the_same_picture(
     detail = Client().get(f"/api/contributions/{contribution.pk}/").json()
     served = _served(detail["file_url"])
     assert_clean(served, data, orientation)
-    # What the row says is what is stored (the processing task compares the sha256).
+    # What the row says is what is stored: the sanitized copy the processing task made.
     assert contribution.sha256 == hashlib.sha256(served).hexdigest()
     assert contribution.size_bytes == len(served) < len(data)
     assert contribution.detected_type == content_type
+
+
+@pytest.mark.django_db
+def test_a_phone_video_is_served_without_where_it_was_filmed_or_on_what(
+    member_client, project, django_capture_on_commit_callbacks
+):
+    data = plain.mov_bytes(rotation=90)
+    tells = (plain.ISO6709.encode(), b"iPhone 15", b"com.apple.quicktime", b"2024-06-01T12")
+    assert all(tell in data for tell in tells)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(member_client, project, kind="video", file=plain.uploaded("IMG.MOV", data))
+    assert response.status_code == 201, response.content
+    contribution = Contribution.objects.get()
+    assert contribution.status == Contribution.Status.READY, contribution.rejection_reason
+    detail = Client().get(f"/api/contributions/{contribution.pk}/").json()
+    served = _served(detail["file_url"])
+    assert contribution.sha256 == hashlib.sha256(served).hexdigest()
+    assert contribution.size_bytes == len(served) < len(data)
+    assert contribution.detected_type == "video/quicktime"
+    # Held upright, stored sideways: the page shows it upright.
+    assert (contribution.width, contribution.height) == (120, 160)
+    with contribution.rendition.open("rb") as rendition:
+        played = rendition.read()
+    for copy in (served, played):
+        for tell in tells:
+            assert tell not in copy
+        with av.open(io.BytesIO(copy)) as container:
+            assert not any("location" in key or "apple" in key for key in container.metadata)
+            assert container.streams.video[0].codec_context.name == "h264"
 
 
 @pytest.mark.django_db

@@ -1,6 +1,8 @@
-"""The shared media checks accept real files of the allowlist and refuse everything else.
+"""The request's media checks accept real files of the allowlist and refuse everything else.
 
-Every file here is made at test time (Pillow, the wave module, ffmpeg), never mocked.
+They are the cheap ones (type, size, image header, a container probe); the full decode is
+the processing task's, tested in test_media_processing.py. Every file here is made at test
+time (Pillow, the wave module, PyAV), never mocked.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.core.files.uploadedfile import TemporaryUploadedFile
 from PIL import Image, ImageFile
 
 from hitrecord import media
-from hitrecord.media import MediaInfo, MediaRejected, check_image, check_media
+from hitrecord.media import MediaInfo, MediaRejected, check_image, precheck_media
 from tests import media_samples as samples
 
 GENERATED = re.compile(r"^[0-9a-f]{32}\.[a-z0-9]+$")
@@ -34,6 +36,7 @@ ALLOWED_FILES: list[tuple[str, Callable[[], bytes], str, str, str, object]] = [
     ("ogg-vorbis", samples.ogg_bytes, "audio", "audio/ogg", ".ogg", 1000),
     ("ogg-opus", lambda: samples.ogg_bytes(codec="opus"), "audio", "audio/ogg", ".ogg", 1000),
     ("flac", samples.flac_bytes, "audio", "audio/flac", ".flac", 1000),
+    ("m4a", samples.m4a_bytes, "audio", "audio/mp4", ".m4a", 1000),
     ("mp4", samples.mp4_bytes, "video", "video/mp4", ".mp4", 1000),
     (
         "mp4-moov-last",
@@ -44,6 +47,15 @@ ALLOWED_FILES: list[tuple[str, Callable[[], bytes], str, str, str, object]] = [
         1000,
     ),
     ("webm", samples.webm_bytes, "video", "video/webm", ".webm", 1000),
+    ("mov-h264", samples.mov_bytes, "video", "video/quicktime", ".mov", 1000),
+    (
+        "mov-hevc-upright",
+        lambda: samples.mov_bytes(codec="hevc", rotation=90),
+        "video",
+        "video/quicktime",
+        ".mov",
+        1000,
+    ),
 ]
 IDS = [case[0] for case in ALLOWED_FILES]
 AUDIO_VIDEO = [case for case in ALLOWED_FILES if case[2] != "image"]
@@ -51,13 +63,8 @@ AUDIO_VIDEO = [case for case in ALLOWED_FILES if case[2] != "image"]
 
 def rejected(data: bytes, kind: str, name: str = "upload.bin") -> MediaRejected:
     with pytest.raises(MediaRejected) as caught:
-        check_media(samples.uploaded(name, data), kind=kind)
+        precheck_media(samples.uploaded(name, data), kind=kind)
     return caught.value
-
-
-def without_ffmpeg(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A machine without ffmpeg (allowed): nothing finds the programs."""
-    monkeypatch.setattr(media.shutil, "which", lambda name, *args, **kwargs: None)
 
 
 # --- accepted ----------------------------------------------------------------------------
@@ -73,7 +80,7 @@ def test_every_allowed_format_is_accepted_with_its_real_type_and_metadata(
     # The name and the declared type lie: only the bytes count.
     upload = samples.uploaded("holiday.txt", data, "text/plain")
 
-    info = check_media(upload, kind=kind)
+    info = precheck_media(upload, kind=kind)
 
     assert info.kind == kind
     assert info.content_type == content_type
@@ -84,42 +91,36 @@ def test_every_allowed_format_is_accepted_with_its_real_type_and_metadata(
         assert (info.width, info.height) == expected
         assert info.duration_ms is None
     else:
-        assert info.width is None
-        assert info.height is None
+        if kind == "audio":
+            assert info.width is None
+            assert info.height is None
+        else:  # the probe reads the frame size, upright
+            assert (info.width, info.height) in ((160, 120), (120, 160))
         assert info.duration_ms is not None
         assert abs(info.duration_ms - expected) <= 80, info.duration_ms
     assert upload.tell() == 0
 
 
-@pytest.mark.parametrize(
-    ("label", "make", "kind", "content_type", "extension", "expected"), AUDIO_VIDEO, ids=IDS[4:]
-)
-def test_audio_and_video_are_checked_without_ffmpeg_too(
-    monkeypatch, label, make, kind, content_type, extension, expected
-):
-    without_ffmpeg(monkeypatch)
-    data = make()
-
-    info = check_media(samples.uploaded("a", data), kind=kind)
-    assert info.content_type == content_type
-    assert info.duration_ms is not None
-    assert abs(info.duration_ms - expected) <= 80
-
-    # The structural walk alone still refuses a file cut in half.
-    assert rejected(samples.half(data), kind).code == "damaged"
+def test_an_upright_phone_video_reports_its_upright_size():
+    info = precheck_media(
+        samples.uploaded("IMG_0001.MOV", samples.mov_bytes(rotation=90)), kind="video"
+    )
+    assert (info.width, info.height) == (120, 160)
 
 
 def test_longer_recordings_report_their_length():
-    assert check_media(samples.uploaded("a", samples.wav_bytes(2.5)), kind="audio").duration_ms in (
+    assert precheck_media(
+        samples.uploaded("a", samples.wav_bytes(2.5)), kind="audio"
+    ).duration_ms in (
         2499,
         2500,
     )
-    info = check_media(samples.uploaded("v", samples.webm_bytes(3.0)), kind="video")
+    info = precheck_media(samples.uploaded("v", samples.webm_bytes(3.0)), kind="video")
     assert info.duration_ms is not None
     assert abs(info.duration_ms - 3000) <= 80
 
 
-def test_check_image_accepts_the_same_images_as_check_media():
+def test_check_image_accepts_the_same_images_as_precheck_media():
     data = samples.png_bytes(30, 20, transparent=True)
     info = check_image(io.BytesIO(data))
     assert info == MediaInfo(
@@ -131,7 +132,7 @@ def test_check_image_accepts_the_same_images_as_check_media():
         width=30,
         height=20,
     )
-    assert check_media(io.BytesIO(data), kind="image") == info
+    assert precheck_media(io.BytesIO(data), kind="image") == info
 
 
 def test_files_on_disk_and_without_a_local_path_are_checked_alike(tmp_path):
@@ -144,89 +145,21 @@ def test_files_on_disk_and_without_a_local_path_are_checked_alike(tmp_path):
 
     with open(on_disk, "rb") as handle:
         results = [
-            check_media(File(handle), kind="audio"),  # a local file, used where it is
-            check_media(temporary, kind="audio"),  # a large upload, streamed to disk
-            check_media(samples.uploaded("take-3.flac", data), kind="audio"),  # in memory
-            check_media(File(io.BytesIO(data), name="take-3.flac"), kind="audio"),  # e.g. S3
+            precheck_media(File(handle), kind="audio"),  # a local file, used where it is
+            precheck_media(temporary, kind="audio"),  # a large upload, streamed to disk
+            precheck_media(samples.uploaded("take-3.flac", data), kind="audio"),  # in memory
+            precheck_media(File(io.BytesIO(data), name="take-3.flac"), kind="audio"),  # e.g. S3
         ]
         assert handle.tell() == 0
     temporary.close()
     # A stored file, as the processing task opens it (local disk here, S3 in production).
     name = default_storage.save(media.generated_name(".flac"), samples.uploaded("x", data))
     with default_storage.open(name, "rb") as stored:
-        results.append(check_media(stored, kind="audio"))
+        results.append(precheck_media(stored, kind="audio"))
     default_storage.delete(name)
     assert len(results) == 5
     assert len(set(results)) == 1
     assert results[0].sha256 == hashlib.sha256(data).hexdigest()
-
-
-# --- cut files ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("label", "make", "kind", "content_type", "extension", "expected"), ALLOWED_FILES, ids=IDS
-)
-def test_a_file_cut_at_half_its_length_is_refused(
-    label, make, kind, content_type, extension, expected
-):
-    error = rejected(samples.half(make()), kind)
-    assert error.code == "damaged"
-    assert "damaged or incomplete" in error.message
-    assert "export it again" in error.message
-
-
-def _cut_before(data: bytes, marker: bytes) -> bytes:
-    """Cut exactly where a part begins, near the middle: the cut a header cannot reveal."""
-    starts = [m.start() for m in re.finditer(re.escape(marker), data)]
-    middle = min(starts, key=lambda start: abs(start - len(data) // 2))
-    return data[:middle]
-
-
-@pytest.mark.parametrize(
-    ("make", "kind", "marker"),
-    [
-        (lambda: samples.ogg_bytes(3.0), "audio", b"OggS"),  # a whole number of pages
-        (lambda: samples.flac_bytes(3.0), "audio", b"\xff\xf8"),  # at a frame sync
-        (lambda: samples.webm_bytes(3.0), "video", b"\x1f\x43\xb6\x75"),  # before a cluster
-        (lambda: samples.mp4_bytes(3.0), "video", b"mdat"),  # before the media data
-    ],
-    ids=["ogg-page", "flac-frame", "webm-cluster", "mp4-box"],
-)
-def test_a_file_cut_exactly_between_two_parts_is_refused(monkeypatch, make, kind, marker):
-    without_ffmpeg(monkeypatch)  # the structure alone must notice
-    data = make()
-    cut = _cut_before(data, marker)
-    if marker == b"mdat":
-        cut = cut[:-4]  # the box starts with its size
-    assert rejected(cut, kind).code == "damaged"
-
-
-def test_an_mp3_cut_between_two_frames_is_refused(monkeypatch):
-    without_ffmpeg(monkeypatch)
-    from hitrecord.media.sniff import id3_size
-    from hitrecord.media.structure import mp3_frame
-
-    data = samples.mp3_bytes(2.0)
-    ends = []
-    position = id3_size(data)
-    while (frame := mp3_frame(data[position : position + 4])) is not None:
-        position += frame[0]
-        ends.append(position)
-    cut = min(ends, key=lambda end: abs(end - len(data) // 2))
-    error = rejected(data[:cut], "audio")
-    assert "shorter than its header says" in error.message
-
-
-def test_a_file_damaged_in_the_middle_is_refused():
-    ogg = bytearray(samples.ogg_bytes())
-    ogg[len(ogg) // 2] ^= 0xFF
-    assert "checksum" in rejected(bytes(ogg), "audio").message
-
-    flac = bytearray(samples.flac_bytes(2.0))
-    for k in range(len(flac) // 2, len(flac) // 2 + 64):  # noise inside one frame
-        flac[k] ^= 0x5A
-    assert rejected(bytes(flac), "audio").code == "damaged"  # ffmpeg cannot decode it
 
 
 # --- images: pixels before decoding -------------------------------------------------------
@@ -262,7 +195,7 @@ def test_the_pixel_limit_comes_from_settings_at_call_time(settings):
     error = rejected(samples.jpeg_bytes(), "image")  # 64 x 48 = 3072 pixels
     assert "at most 0.003 megapixels" in error.message
     settings.MEDIA_MAX_IMAGE_PIXELS = 3072
-    assert check_media(samples.uploaded("a", samples.jpeg_bytes()), kind="image").width == 64
+    assert precheck_media(samples.uploaded("a", samples.jpeg_bytes()), kind="image").width == 64
 
 
 def test_pillow_global_state_is_left_alone():
@@ -297,8 +230,8 @@ def test_pillow_global_state_is_left_alone():
 def test_look_alikes_are_refused_naming_what_they_are_and_what_is_allowed(data, kind, says):
     error = rejected(data, kind, name="cover.png")
     assert says in error.message
-    allowed = {"image": "JPEG, PNG, WebP or GIF", "audio": "MP3, OGG, WAV or FLAC"}
-    assert allowed.get(kind, "MP4 or WebM") in error.message
+    allowed = {"image": "JPEG, PNG, WebP or GIF", "audio": "MP3, OGG, WAV, FLAC or M4A"}
+    assert allowed.get(kind, "MP4, WebM or MOV") in error.message
     assert error.code == "unsupported"
 
 
@@ -321,13 +254,45 @@ def test_an_mp3_named_png_is_refused_as_an_image():
     assert upload.tell() == 0
 
 
-def test_sound_in_a_video_container_is_refused_in_both_directions():
-    m4a = samples.m4a_bytes()
-    assert "holds only sound" in rejected(m4a, "video").message
-    assert "audio files must be MP3, OGG, WAV or FLAC" in rejected(m4a, "audio").message
+def test_sound_and_pictures_are_each_refused_as_the_other_kind():
+    # The probe looks inside: an M4A sent as video holds no pictures.
+    assert "holds only sound" in rejected(samples.m4a_bytes(), "video").message
+    # A video in MP4 boxes sent as audio holds pictures.
+    error = rejected(samples.mp4_bytes(), "audio")
+    assert error.code == "wrong_kind"
+    assert "holds pictures as well as sound" in error.message
     assert rejected(samples.webm_bytes(), "audio").message.startswith(
         "This file is a WebM file, a video format; audio files must be"
     )
+    assert rejected(samples.mov_bytes(), "audio").code == "wrong_kind"
+
+
+def test_a_recording_longer_than_the_maximum_is_refused_from_its_header(settings):
+    settings.MEDIA_MAX_DURATION_SECONDS = 60
+    started = time.monotonic()
+    error = rejected(samples.long_audio_bytes(2), "audio")
+    assert time.monotonic() - started < 5
+    assert error.code == "too_long"
+    assert error.message == (
+        "This recording is 2:00 long; audio and video may be at most 1 minutes. "
+        "Please trim it and upload it again."
+    )
+
+
+def test_a_video_with_huge_frames_is_refused_from_its_header():
+    data = samples.huge_frame_video_bytes()
+    assert len(data) < 2_000_000
+    error = rejected(data, "video")
+    assert error.code == "too_many_pixels"
+    assert "8192 x 8192 pixels" in error.message
+
+
+def test_a_file_whose_container_cannot_be_opened_is_refused_as_damaged():
+    # MP4 boxes that start right, then noise: nothing to probe.
+    head = samples.mp4_bytes()[:64]
+    error = rejected(head + bytes(range(256)) * 8, "video")
+    assert error.code == "damaged"
+    assert "damaged or incomplete" in error.message
 
 
 def test_text_is_not_a_file_kind():
@@ -404,51 +369,6 @@ def test_image_thumbnail_refuses_a_bomb():
     assert "megapixels" in caught.value.message
 
 
-def test_video_poster_is_a_frame_of_the_video():
-    poster = media.video_poster(samples.uploaded("clip.mp4", samples.mp4_bytes()))
-    assert GENERATED.match(poster.name)
-    assert poster.name.endswith(".jpg")
-    im = _open(poster).convert("RGB")
-    assert im.size == (160, 120)  # the video's own shape, not the 16:9 placeholder
-    assert len(im.getcolors(1_000_000) or []) > 100  # ffmpeg's colourful test card
-
-    webm = _open(media.video_poster(io.BytesIO(samples.webm_bytes()), max_size=(80, 80)))
-    assert webm.size == (80, 60)
-
-
-def test_video_poster_without_ffmpeg_is_the_drawn_placeholder(monkeypatch):
-    without_ffmpeg(monkeypatch)
-    poster = media.video_poster(samples.uploaded("clip.mp4", samples.mp4_bytes()))
-    assert GENERATED.match(poster.name)
-    assert poster.name.endswith(".png")
-    im = _open(poster).convert("RGB")
-    assert im.size == (640, 360)
-    assert im.getpixel((2, 2)) == (236, 234, 229)  # the neutral background
-    assert im.getpixel((320, 100)) != (236, 234, 229)  # the film strip
-
-
-def test_video_poster_falls_back_to_the_placeholder_when_ffmpeg_fails():
-    poster = media.video_poster(io.BytesIO(samples.half(samples.mp4_bytes(faststart=False))))
-    assert poster.name.endswith(".png")
-    assert _open(poster).size == (640, 360)
-
-
-def test_audio_thumbnail_draws_a_card_with_the_title():
-    info = check_media(samples.uploaded("a.wav", samples.wav_bytes()), kind="audio")
-    card = media.audio_thumbnail(info, title="Cello line for\x00 the night\nsequence " * 4)
-    assert GENERATED.match(card.name)
-    im = _open(card).convert("RGB")
-    assert im.size == (640, 640)
-    assert len(im.getcolors(1_000_000) or []) > 3  # waveform, glyph and text on the background
-
-    other = check_media(samples.uploaded("b.mp3", samples.mp3_bytes()), kind="audio")
-    other_card = _open(media.audio_thumbnail(other, title="Cello line")).convert("RGB")
-    assert other_card.tobytes() != im.tobytes()
-
-
-# --- names, checksums, types ---------------------------------------------------------------
-
-
 def test_generated_names_contain_nothing_from_the_upload():
     upload = samples.uploaded("../../etc/passwd my cover.png", samples.png_bytes())
     info = check_image(upload)
@@ -481,7 +401,7 @@ def test_local_media_is_served_with_its_real_type(db, client, settings):
         (samples.wav_bytes, "audio", "audio/wav"),
         (samples.webm_bytes, "video", "video/webm"),
     ]:
-        info = check_media(samples.uploaded("x", make()), kind=kind)
+        info = precheck_media(samples.uploaded("x", make()), kind=kind)
         assert info.content_type == content_type
         name = default_storage.save(
             media.generated_name(info.extension), samples.uploaded("x", make())

@@ -4,38 +4,50 @@ backoff, and what the user sees when a task gives up."""
 from __future__ import annotations
 
 import smtplib
+from pathlib import Path
 
 import botocore.exceptions
 import pytest
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.db import OperationalError
 
-from contributions import services
+from accounts.models import Notification
+from contributions import processing
 from contributions.models import Contribution
 from contributions.tasks import ContributionProcessTask
 from contributions.tasks import contribution_process as contribution_process_task
 from hitrecord.celery import app
 from hitrecord.tasks import ReliableTask, is_transient_error, is_transient_smtp_error
+from tests import media_samples as samples
+from tests.contributions.conftest import stored_files
 from tests.contributions.tasks_support import queued_contribution
 
 
 @pytest.fixture
-def thumbnail_fails(monkeypatch):
-    """Make every thumbnail attempt raise the given errors in turn (the last one repeats);
-    returns the list of attempts made."""
-    attempts: list[BaseException] = []
+def store_fails(monkeypatch):
+    """Make every write to the store under ``prefix`` (by default, a gallery picture:
+    processing has stored the clean original by then, which must not be left behind) raise
+    the given errors in turn (the last one repeats; None lets that write through); returns
+    the list of what each write met."""
+    attempts: list[BaseException | None] = []
 
-    def install(*errors: BaseException):
-        real = services._thumbnail
+    def install(*errors: BaseException | None, prefix: str = "contributions/thumbs/"):
+        from django.core.files.storage import default_storage
 
-        def failing(contribution, stored):
+        default_storage.exists("")  # set the lazy storage up; patch the real one
+        storage = default_storage._wrapped
+        real = storage.save
+
+        def failing(name, content, max_length=None):
+            if not name.startswith(prefix):
+                return real(name, content, max_length=max_length)
             error = errors[min(len(attempts), len(errors) - 1)] if errors else None
             attempts.append(error)
             if error is None:
-                return real(contribution, stored)
+                return real(name, content, max_length=max_length)
             raise error
 
-        monkeypatch.setattr(services, "_thumbnail", failing)
+        monkeypatch.setattr(storage, "save", failing)
         return attempts
 
     return install
@@ -62,11 +74,13 @@ def _endpoint_down() -> BaseException:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_transient_error_retries_with_backoff_then_rejects_with_a_reason(
-    thumbnail_fails, countdowns, monkeypatch
+    store_fails, countdowns, monkeypatch
 ):
     monkeypatch.setattr(ContributionProcessTask, "retry_jitter", False)
-    attempts = thumbnail_fails(_endpoint_down())
+    attempts = store_fails(_endpoint_down())
     contribution = queued_contribution()
+    upload = Path(contribution.file.path)
+    before = stored_files()
 
     assert contribution_process_task.delay(contribution.pk).get() == "rejected"
 
@@ -77,13 +91,35 @@ def test_a_transient_error_retries_with_backoff_then_rejects_with_a_reason(
     assert contribution.rejection_reason == (
         "The file could not be read from storage; upload it again."
     )
-    assert not contribution.file  # its stored bytes are deleted
+    assert not contribution.file
+    # Its upload is deleted, and so is the clean original each attempt stored.
+    assert stored_files() == [p for p in before if p != upload]
+    told = Notification.objects.get(recipient=contribution.author, kind=Notification.Kind.UPLOAD)
+    assert "could not be read from storage" in told.text
 
 
 @pytest.mark.django_db(transaction=True)
-def test_backoff_is_capped_and_jittered(thumbnail_fails, countdowns, monkeypatch):
+def test_retries_of_a_recording_leave_no_renditions_behind(store_fails, countdowns, monkeypatch):
+    monkeypatch.setattr(ContributionProcessTask, "max_retries", 2)
+    attempts = store_fails(_endpoint_down(), prefix="contributions/renditions/")
+    contribution = queued_contribution(samples.wav_bytes(), kind="audio")
+    upload = Path(contribution.file.path)
+    before = stored_files()
+
+    assert contribution_process_task.delay(contribution.pk).get() == "rejected"
+
+    assert len(attempts) == 3
+    assert len(countdowns) == 2
+    contribution.refresh_from_db()
+    assert contribution.status == Contribution.Status.REJECTED
+    assert not contribution.rendition
+    assert stored_files() == [p for p in before if p != upload]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backoff_is_capped_and_jittered(store_fails, countdowns, monkeypatch):
     monkeypatch.setattr(ContributionProcessTask, "max_retries", 9)
-    thumbnail_fails(ConnectionResetError("reset by peer"))
+    store_fails(ConnectionResetError("reset by peer"))
     contribution_process_task.delay(queued_contribution().pk).get()
     assert len(countdowns) == 9
     caps = [min(600, 10 * 2**n) for n in range(9)]
@@ -92,20 +128,25 @@ def test_backoff_is_capped_and_jittered(thumbnail_fails, countdowns, monkeypatch
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_transient_error_that_heals_ends_ready(thumbnail_fails, countdowns):
-    attempts = thumbnail_fails(OperationalError("server closed the connection"), None)
+def test_a_transient_error_that_heals_ends_ready(store_fails, countdowns):
+    attempts = store_fails(OperationalError("server closed the connection"), None)
     contribution = queued_contribution()
+    upload = Path(contribution.file.path)
+    before = stored_files()
     assert contribution_process_task.delay(contribution.pk).get() == "ready"
-    assert len(attempts) == 2
+    assert [type(met) for met in attempts] == [OperationalError, type(None)]
     assert len(countdowns) == 1
     contribution.refresh_from_db()
     assert contribution.status == Contribution.Status.READY
     assert contribution.thumbnail
+    # The first run's original went with its failure; the raw upload with the swap.
+    new = {Path(contribution.file.path), Path(contribution.thumbnail.path)}
+    assert set(stored_files()) == (set(before) - {upload}) | new
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_non_transient_error_gives_up_at_once(thumbnail_fails, countdowns):
-    attempts = thumbnail_fails(ValueError("a bug"))
+def test_a_non_transient_error_gives_up_at_once(store_fails, countdowns):
+    attempts = store_fails(ValueError("a bug"))
     contribution = queued_contribution()
     assert contribution_process_task.delay(contribution.pk).get() == "rejected"
     assert len(attempts) == 1
@@ -116,8 +157,8 @@ def test_a_non_transient_error_gives_up_at_once(thumbnail_fails, countdowns):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_soft_time_limit_rejects_with_a_reason(thumbnail_fails, countdowns):
-    attempts = thumbnail_fails(SoftTimeLimitExceeded())
+def test_a_soft_time_limit_rejects_with_a_reason(store_fails, countdowns):
+    attempts = store_fails(SoftTimeLimitExceeded())
     contribution = queued_contribution()
     assert contribution_process_task.apply(args=(contribution.pk,)).get() == "rejected"
     assert len(attempts) == 1
@@ -130,22 +171,23 @@ def test_a_soft_time_limit_rejects_with_a_reason(thumbnail_fails, countdowns):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_giving_up_leaves_a_finished_contribution_alone(thumbnail_fails):
+def test_giving_up_leaves_a_finished_contribution_alone():
     # on_give_up is idempotent: a contribution that is no longer processing stays as it is.
     contribution = queued_contribution()
     assert contribution_process_task.delay(contribution.pk).get() == "ready"
-    assert services.contribution_reject(contribution_id=contribution.pk, reason="too late") is False
+    rejected = processing.contribution_reject(contribution_id=contribution.pk, reason="too late")
+    assert rejected is False
     contribution.refresh_from_db()
     assert contribution.status == Contribution.Status.READY
 
 
 @pytest.mark.django_db(transaction=True)
 def test_in_a_worker_a_transient_error_is_handed_to_celery_with_its_countdown(
-    thumbnail_fails, monkeypatch
+    store_fails, monkeypatch
 ):
     # What a worker does (the request is not eager): ask Celery to run it again later.
     monkeypatch.setattr(ContributionProcessTask, "retry_jitter", False)
-    thumbnail_fails(_endpoint_down())
+    store_fails(_endpoint_down())
     asked: list[dict] = []
 
     def retry(self, *args, **kwargs):
@@ -154,6 +196,7 @@ def test_in_a_worker_a_transient_error_is_handed_to_celery_with_its_countdown(
 
     monkeypatch.setattr(ReliableTask, "retry", retry)
     contribution = queued_contribution()
+    before = stored_files()
     task = contribution_process_task._get_current_object()
     task.push_request(id="t-1", retries=3, is_eager=False, args=[contribution.pk], kwargs={})
     try:
@@ -165,6 +208,8 @@ def test_in_a_worker_a_transient_error_is_handed_to_celery_with_its_countdown(
     assert isinstance(asked[0]["exc"], botocore.exceptions.EndpointConnectionError)
     contribution.refresh_from_db()
     assert contribution.status == Contribution.Status.PROCESSING  # not given up yet
+    # The upload stays for the next run; what this run stored before failing is gone.
+    assert stored_files() == before
 
 
 calls: list[tuple[int, int]] = []

@@ -178,10 +178,13 @@ class Workers:
         return redis.Redis.from_url(self.broker)
 
     def purge(self) -> None:
-        """Empty the default queue and forget every unacknowledged message."""
+        """Empty every queue (``TASK_QUEUES``) and forget every unacknowledged message."""
+        from django.conf import settings
+
         client = self.redis()
         try:
-            keys = [k for k in client.scan_iter("celery*") if not k.startswith(b"_kombu")]
+            # A queue's key is its name (and name + a priority suffix).
+            keys = [k for name in settings.TASK_QUEUES for k in client.scan_iter(f"{name}*")]
             client.delete(*keys, *UNACKED_KEYS)
         finally:
             client.close()
@@ -194,10 +197,11 @@ class Workers:
         finally:
             client.close()
 
-    def queued(self) -> int:
+    def queued(self, queue: str = "payouts") -> int:
+        """How many messages wait in ``queue`` (the payouts tasks' by default)."""
         client = self.redis()
         try:
-            return int(client.llen("celery"))
+            return int(client.llen(queue))
         finally:
             client.close()
 
