@@ -150,6 +150,9 @@ class Notification(models.Model):
         PROJECT = "project", "Project news"
         MODERATION = "moderation", "Moderation"
         UPLOAD = "upload", "About your upload"
+        COMMENTED = "commented", "Feedback on your work"
+        JOINED = "joined", "Someone joined your project"
+        CALL_ANSWERED = "call_answered", "Your call was answered"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -120,6 +120,54 @@ def notify_many(
     return made
 
 
+def notify_project_directors(
+    *,
+    project_id: int,
+    kind: str,
+    message: str | Callable[[User], str],
+    url: str = "",
+    actor: User | None = None,
+) -> list[Notification]:
+    """Tell the directors of a project something (``notify_many``: never the actor, nor
+    anyone anonymised or deactivated). One query finds them however many there are."""
+    from projects.models import Membership  # projects builds on accounts, not the reverse
+
+    directors = User.objects.filter(
+        memberships__project_id=project_id,
+        memberships__role=Membership.Role.DIRECTOR,
+        is_active=True,
+    )
+    return notify_many(recipients=directors, kind=kind, message=message, url=url, actor=actor)
+
+
+def notification_email(notification: Notification) -> tuple[str, str]:
+    """The subject and body of a notification's email. Mail is read outside the site, so
+    every link in it is absolute, on ``settings.SITE_URL``; a stored url that is not a
+    path of this site gets no link (the notifications page is linked in every mail)."""
+    text = notification.text
+    subject = f"hitrecord: {' '.join(text.split())[:120]}"  # a header takes no newline
+    lines = [text]
+    link = _site_link(notification.url)
+    if link:
+        lines += ["", link]
+    lines += [
+        "",
+        "--",
+        f"All your notifications: {absolute_url(reverse('accounts:notifications'))}",
+    ]
+    return subject, "\n".join(lines)
+
+
+def _site_link(url: str) -> str:
+    """``url`` as an absolute link on this site, or "" when it is not one of its pages."""
+    site = settings.SITE_URL.rstrip("/")
+    if url.startswith(f"{site}/"):
+        return url
+    if url.startswith("/") and not url.startswith("//"):
+        return absolute_url(url)
+    return ""
+
+
 def notification_email_send(*, notification_id: int) -> bool:
     """Email one notification to its recipient's verified address, at most once per
     success, and mark it ``emailed_at``. Returns whether this call sent a mail.
@@ -146,10 +194,10 @@ def notification_email_send(*, notification_id: int) -> bool:
     if not cache.add(lease, "sending", timeout=NOTIFICATION_EMAIL_LEASE_SECONDS):
         return False  # another worker is sending it right now
     try:
-        text = notification.text
+        subject, body = notification_email(notification)
         send_mail(
-            subject=f"hitrecord: {text[:120]}",
-            message=f"{text}\n\n{absolute_url(notification.url)}" if notification.url else text,
+            subject=subject,
+            message=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[recipient.email],
         )

@@ -219,6 +219,13 @@ class ContributionCreateSerializer(serializers.Serializer[Any]):
     )
 
 
+class ContributionCreateJSONSerializer(ContributionCreateSerializer):
+    """The JSON shape of a submission: a JSON body cannot carry a file, so media comes as
+    multipart (or, in the S3 mode, uploaded first and named by ``upload_key``)."""
+
+    file = None  # type: ignore[assignment]
+
+
 def _viewer(request: Request) -> User:
     return cast(User, request.user)
 
@@ -269,7 +276,7 @@ class ContributionListCreate(generics.ListAPIView[Contribution]):
     @extend_schema(
         request={
             "multipart/form-data": ContributionCreateSerializer,
-            "application/json": ContributionCreateSerializer,
+            "application/json": ContributionCreateJSONSerializer,
         },
         responses={201: ContributionSerializer},
     )
@@ -352,7 +359,7 @@ class ContributionWithdraw(APIView):
 class LineageNodeSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     title = serializers.CharField()
-    author = serializers.DictField(child=serializers.CharField())
+    author = AuthorSerializer(help_text='{id, username}; "former member" once anonymised.')
     depth = serializers.IntegerField()
     withdrawn = serializers.BooleanField()
     removed = serializers.BooleanField()

@@ -66,6 +66,9 @@ class LineageNode:
     removed: bool
     thumbnail_url: str
     project_slug: str
+    # What pages show for the author (``User.display_name``): the full name, else the
+    # username, "former member" once anonymised. Empty when built by hand without it.
+    author_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,8 @@ _DETAIL_FIELDS = (
     "author_id",
     "author__username",
     "author__is_anonymised",
+    "author__first_name",
+    "author__last_name",
     "kind",
     "status",
     "withdrawn",
@@ -282,6 +287,8 @@ def _node(row: tuple[object, ...], depth: int) -> LineageNode:
         author_id,
         username,
         anonymised,
+        first_name,
+        last_name,
         kind,
         status,
         withdrawn,
@@ -294,6 +301,10 @@ def _node(row: tuple[object, ...], depth: int) -> LineageNode:
         title=str(title),
         author_id=int(author_id),  # type: ignore[call-overload]
         author_username="former member" if anonymised else str(username),
+        # the rule of User.display_name, on the values already loaded (no query per node)
+        author_name="former member"
+        if anonymised
+        else f"{first_name or ''} {last_name or ''}".strip() or str(username),
         depth=depth,
         kind=str(kind),
         status=str(status),

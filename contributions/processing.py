@@ -42,7 +42,7 @@ from django.db import transaction
 from accounts.models import Notification
 from accounts.services import notify
 from contributions.models import Contribution
-from contributions.services import stored_names
+from contributions.services import notify_call_answered, stored_names
 from hitrecord.media import (
     MediaRejected,
     check_image,
@@ -117,6 +117,7 @@ def contribution_process(*, contribution_id: int) -> Contribution | None:
             contribution.status = Contribution.Status.READY
             contribution.processing_step = Contribution.Step.DONE
             contribution.save()
+            notify_call_answered(contribution)  # now the directors can look at it
     if contribution is None:  # another run or a take-down got there first
         _delete_best_effort(storage, made.names())
     elif raw != made.original:

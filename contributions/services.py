@@ -19,8 +19,9 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts.models import Notification, User
-from accounts.services import audit_record, notify, notify_many
+from accounts.services import audit_record, notify, notify_many, notify_project_directors
 from contributions.models import WEIGHT_DEFAULT, Comment, Contribution, Source
+from contributions.selectors import COMMENTS_PAGE_SIZE
 from contributions.uploads import UPLOAD_PREFIX
 from hitrecord import throttling
 from hitrecord.errors import ConflictError
@@ -223,6 +224,7 @@ def _submit(
                 for source, weight in resolved
             )
             _notify_remixed(contribution, [source for source, _ in resolved])
+            notify_call_answered(contribution)  # text is ready now; media once processed
             if info is not None:
                 from contributions.tasks import contribution_process
 
@@ -300,6 +302,48 @@ def _notify_remixed(remix: Contribution, sources: list[Contribution]) -> None:
         message=message,
         url=remix.get_absolute_url(),
         actor=remix.author,
+    )
+
+
+def notify_call_answered(contribution: Contribution) -> list[Notification]:
+    """Tell the directors of the project whose call ``contribution`` answers that it is
+    there to see (never its author, director or not; the author is named by placeholder).
+    Call it once, in the transaction that makes the work ready: at submit for text, when
+    processing finishes for media. Does nothing for work answering no call, not ready or
+    taken down. A fixed number of queries for any number of directors."""
+    call = contribution.call if contribution.call_id is not None else None
+    if call is None or contribution.status != Contribution.Status.READY or contribution.removed:
+        return []
+    return notify_project_directors(
+        project_id=contribution.project_id,
+        kind=Notification.Kind.CALL_ANSWERED,
+        message=(
+            f"{Notification.ACTOR_PLACEHOLDER} answered your call “{call.title}” in "
+            f"“{contribution.project.title}” with “{contribution.title}”."
+        ),
+        url=contribution.get_absolute_url(),
+        actor=contribution.author,
+    )
+
+
+def _notify_commented(comment: Comment) -> None:
+    """Tell a contribution's author (never when they comment on their own work) that
+    feedback came, linking to the page of feedback that holds it: oldest first, so it
+    stays on that page as more comes."""
+    contribution = comment.contribution
+    if contribution.author_id == comment.author_id:
+        return
+    before = Comment.objects.filter(
+        contribution_id=contribution.pk, hidden=False, pk__lte=comment.pk
+    ).count()
+    page = -(-before // COMMENTS_PAGE_SIZE)
+    suffix = f"?comments={page}" if page > 1 else ""
+    notify(
+        recipient=contribution.author,
+        kind=Notification.Kind.COMMENTED,
+        message=f"{Notification.ACTOR_PLACEHOLDER} left feedback on your “{contribution.title}”.",
+        url=f"{contribution.get_absolute_url()}{suffix}#comments",
+        actor=comment.author,
     )
 
 
@@ -409,7 +453,8 @@ def contribution_take_down(*, contribution: Contribution, by: User, reason: str)
 
 
 def comment_create(*, contribution: Contribution, author: User, body: str) -> Comment:
-    """Leave feedback on a contribution (signed-in people; not on removed work)."""
+    """Leave feedback on a contribution (signed-in people; not on removed work); its author
+    is told (in-app, and by email once committed). Atomic."""
     body = body.strip()
     if not body:
         raise ValidationError({"body": "Write something before posting."})
@@ -418,7 +463,10 @@ def comment_create(*, contribution: Contribution, author: User, body: str) -> Co
     if contribution.removed:
         raise PermissionDenied("This contribution was taken down; it takes no feedback.")
     throttling.limit_action(action="comment", user=author)
-    return Comment.objects.create(contribution=contribution, author=author, body=body)
+    with transaction.atomic():
+        comment = Comment.objects.create(contribution=contribution, author=author, body=body)
+        _notify_commented(comment)
+    return comment
 
 
 def comment_hide(*, comment: Comment, by: User, reason: str = "") -> Comment:

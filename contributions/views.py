@@ -8,21 +8,25 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from contributions import access, selectors, services
 from contributions.forms import CommentForm, ContributionForm
-from contributions.lineage_svg import lineage_svg
+from contributions.lineage_svg import lineage_picture
 from contributions.models import Contribution
+from contributions.uploads import UPLOAD_PREFIX
 from hitrecord.errors import ConflictError
 from hitrecord.params import parse_ids, parse_page
 from payouts.selectors import used_in_cuts
-from projects.models import Call, Membership, Project
+from projects.models import Call, Project
 
 PROCESSING_REFRESH_SECONDS = 4
 
@@ -36,18 +40,30 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     comments = Paginator(
         selectors.comment_list(contribution_id=contribution.pk), selectors.COMMENTS_PAGE_SIZE
     ).get_page(parse_page(request.GET.get("comments")))
+    sources = list(contribution.source_links.all())
+    remixes = list(contribution.remix_links.all())
     return render(
         request,
         "contributions/detail.html",
         {
             "contribution": contribution,
-            "sources": list(contribution.source_links.all()),
-            "remixes": list(contribution.remix_links.all()),
+            "sources": sources,
+            "remixes": remixes,
             "used_in_cuts": used_in_cuts([contribution.pk]).get(contribution.pk, 0),
             "comments_page": comments,
             "comment_form": CommentForm(),
             "lineage": picture,
-            "lineage_svg": lineage_svg(picture, focus_id=contribution.pk),
+            # the caption counts what the page lists: direct sources, visible remixes
+            "lineage_picture": lineage_picture(
+                picture,
+                focus_id=contribution.pk,
+                direct_sources=len(sources),
+                direct_remixes=len(remixes),
+            ),
+            # "Remix this" and the empty lineage's "Remix it!": browsable work only
+            "remix_url": f"{reverse('contributions:new')}?{urlencode({'remix': contribution.pk})}"
+            if contribution.is_visible
+            else "",
             "refresh_seconds": PROCESSING_REFRESH_SECONDS
             if contribution.status == Contribution.Status.PROCESSING
             else None,
@@ -65,6 +81,12 @@ def _member_projects(user: User) -> QuerySet[Project]:
 
 
 SOURCES_HELP = "remix and sources must be contribution ids, e.g. ?remix=12 or ?remix=12,15."
+FILE_AGAIN = (
+    "You chose {name}, but a browser forgets a chosen file when the page reloads: "
+    "choose it again before you share."
+)
+FILE_GONE = "Choose the file again before you share: that upload was not kept."
+FILE_KEPT = "Your file is uploaded and kept: share again to use it, or choose another."
 
 
 def _requested_sources(request: HttpRequest) -> list[Contribution] | None:
@@ -79,42 +101,70 @@ def _requested_sources(request: HttpRequest) -> list[Contribution] | None:
     return access.contributions_for_viewer(viewer=request.user, ids=ids)
 
 
+def _requested_call(request: HttpRequest) -> Call | None:
+    """The open call named by ``call`` (POST) or ``?call=``, with its project."""
+    ids = parse_ids([request.POST.get("call") or request.GET.get("call") or ""])
+    if not ids or len(ids) != 1:
+        return None
+    return Call.objects.select_related("project").filter(pk=ids[0], is_open=True).first()
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    """static/js/upload.js posts with this header and navigates itself on success."""
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
 @login_required
 def new(request: HttpRequest) -> HttpResponse:
-    """Submit a contribution: a file with a progress bar, or text written in the page."""
+    """Submit a contribution: a file with a progress bar, or text written in the page.
+
+    The project is the one asked for (``?project=``), else the call's (``?call=``, which
+    also picks the call and its medium as the kind), else the first source's
+    (``?remix=``), else the only project you belong to. Someone who is not a member of it
+    is offered to join it, and the form only lists projects they belong to; with none,
+    the page says how to join one instead of showing a form that cannot succeed."""
     user = cast(User, request.user)
     requested = _requested_sources(request)
     sources = requested or []
+    member_projects = list(_member_projects(user))
+    call = _requested_call(request)
     slug = request.POST.get("project") or request.GET.get("project") or ""
-    if not slug and sources and _is_member(sources[0].project, user):
-        slug = sources[0].project.slug  # remixing: where the first source lives, if joined
     target = Project.objects.filter(slug=slug).first() if slug else None
-    is_member = target is not None and _is_member(target, user)
-    calls = Call.objects.filter(project=target, is_open=True) if target else Call.objects.none()
-    initial: dict[str, Any] = {"project": slug, "call": request.GET.get("call") or None}
+    if target is None and call is not None:
+        target = call.project
+    if target is None and sources:
+        target = sources[0].project
+    if target is None and len(member_projects) == 1:
+        target = member_projects[0]
+    is_member = target is not None and any(p.pk == target.pk for p in member_projects)
+    if call is not None and (target is None or call.project_id != target.pk):
+        call = None
+    initial: dict[str, Any] = {}
+    if is_member and target is not None:
+        initial["project"] = target.slug
+    if is_member and call is not None:
+        initial["call"] = call.pk
+        initial["kind"] = call.medium
     if sources:
         initial["title"] = f"Remix of {sources[0].title}"[:200]
     form = ContributionForm(
         request.POST or None,
         request.FILES or None,
         projects=_member_projects(user),
-        calls=calls,
+        calls=Call.objects.filter(project=target, is_open=True)
+        if is_member
+        else Call.objects.none(),
+        sources=sources,
         initial=initial,
     )
     if requested is None and form.is_bound:
         form.add_error(None, SOURCES_HELP)
     elif requested is None:
         messages.error(request, SOURCES_HELP)
-    weights = {s.pk: request.POST.get(f"weight_{s.pk}", "1") for s in sources}
     if request.method == "POST" and form.is_valid():
         values = form.cleaned_data
+        weights = form.weights()
         try:
-            specs = [
-                services.SourceSpec(
-                    contribution_id=s.pk, weight=services.parse_weight(weights[s.pk])
-                )
-                for s in sources
-            ]
             contribution = services.contribution_submit(
                 user=user,
                 project=values["project"],
@@ -125,11 +175,14 @@ def new(request: HttpRequest) -> HttpResponse:
                 file=values["file"],
                 upload_key=values["upload_key"],
                 call=values["call"],
-                sources=specs,
+                sources=[
+                    services.SourceSpec(contribution_id=s.pk, weight=weights[s.pk]) for s in sources
+                ],
                 terms_accepted=values["terms"],
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
+                field = "file" if field == "upload_key" else field
                 form.add_error(field if field in form.fields else None, errors)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
@@ -140,6 +193,11 @@ def new(request: HttpRequest) -> HttpResponse:
                 )
             else:
                 messages.success(request, "Your contribution is live.")
+            # The message is kept for the next page opened. The upload script must not
+            # follow a redirect itself (that page would show the message and be thrown
+            # away): it gets the address and navigates there.
+            if _wants_json(request):
+                return JsonResponse({"redirect": contribution.get_absolute_url()})
             return redirect(contribution)
     return render(
         request,
@@ -148,15 +206,37 @@ def new(request: HttpRequest) -> HttpResponse:
             "form": form,
             "project": target,
             "is_member": is_member,
-            "sources": [(s, weights[s.pk]) for s in sources],
+            "member_projects": member_projects,
+            "call": call,
+            "sources": sources,
+            **_file_state(request, form),
             "direct_upload": settings.MEDIA_IN_S3,
         },
         status=400 if request.method == "POST" or requested is None else 200,
     )
 
 
-def _is_member(project: Project, user: User) -> bool:
-    return Membership.objects.filter(project=project, user=user).exists()
+def _file_state(request: HttpRequest, form: ContributionForm) -> dict[str, str]:
+    """What became of the file chosen before the form came back with an error
+    (``file_note``, said beside the file field), and the direct upload to keep
+    (``upload_key``): a browser cannot keep a chosen file in a reloaded page, while a
+    direct upload stays in the store unless it was refused (then the file's error says
+    why, and the next try uploads anew)."""
+    if not form.is_bound:
+        return {"file_note": "", "upload_key": ""}
+    refused = "file" in form.errors
+    key = str(form.data.get("upload_key", ""))
+    if key and _direct_upload_kept(key):
+        return {"file_note": "" if refused else FILE_KEPT, "upload_key": key}
+    if key:
+        return {"file_note": "" if refused else FILE_GONE, "upload_key": ""}
+    chosen = request.FILES.get("file")
+    note = FILE_AGAIN.format(name=chosen.name) if chosen and not refused else ""
+    return {"file_note": note, "upload_key": ""}
+
+
+def _direct_upload_kept(key: str) -> bool:
+    return key.startswith(UPLOAD_PREFIX) and ".." not in key and default_storage.exists(key)
 
 
 @login_required

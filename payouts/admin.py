@@ -441,6 +441,15 @@ class DistributionAdmin(PayoutsAdmin[Distribution]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Distribution]:
         return super().get_queryset(request).select_related("revenue__project", "version")
 
+    def get_inlines(
+        self, request: HttpRequest, obj: Distribution | None
+    ) -> list[type[admin.options.InlineModelAdmin[Any, Any]]]:
+        """The claims table only when there are claims: an empty one says nothing, and on a
+        phone Django makes it a scrolling box that holds nothing a keyboard can reach."""
+        if obj is None or not obj.claims.exists():
+            return [LineInline]
+        return [LineInline, ClaimInline]
+
     @admin.display(description="project", ordering="revenue__project__title")
     def project(self, distribution: Distribution) -> str:
         return distribution.revenue.project.title
@@ -790,9 +799,11 @@ class PaymentBatchAdmin(PayoutsAdmin[PaymentBatch]):
     @admin.display(description="lines")
     def lines(self, batch: PaymentBatch) -> SafeString:
         url = reverse("admin:payouts_distributionline_changelist")
+        # The whole sentence is the link: a link inside running text that differs from it
+        # by colour alone is lost to people who cannot tell the colours apart (admin's
+        # links are not underlined).
         return format_html(
-            '<a href="{}?batch__id__exact={}">The lines of this batch</a> '
-            "(mark a line failed there)",
+            '<a href="{}?batch__id__exact={}">The lines of this batch, to mark one failed</a>',
             url,
             batch.pk,
         )

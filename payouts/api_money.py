@@ -99,10 +99,15 @@ def _is_staff(request: Request) -> bool:
 # --- shapes ---------------------------------------------------------------------------------
 
 
+@extend_schema_field({"oneOf": [{"type": "string", "enum": ["cut"]}, {"type": "integer"}]})
+class ReceivedFromField(serializers.JSONField):
+    """Where a share came from: the text ``"cut"`` or a remix's integer id."""
+
+
 ReceivedSerializer = inline_serializer(
     name="ExplanationReceived",
     fields={
-        "from": serializers.CharField(
+        "from": ReceivedFromField(
             help_text='"cut" (with the item\'s weight) or the id of the remix that passed it on.'
         ),
         "share": serializers.CharField(help_text="A decimal string, half-even to 12 places."),

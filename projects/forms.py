@@ -9,7 +9,7 @@ from django import forms
 
 from accounts.models import Medium, User
 from projects.models import Call, Project
-from projects.services import BRIEF_MAX, TITLE_MAX
+from projects.services import BRIEF_MAX, CALL_DESCRIPTION_MAX, TITLE_MAX
 
 ORDERING_CHOICES = [("newest", "Newest"), ("active", "Most active")]
 YES = [("", "Any"), ("1", "Yes")]
@@ -127,13 +127,59 @@ class ProjectForm(forms.Form):
         return data
 
 
-class CallForm(forms.ModelForm[Call]):
-    class Meta:
-        model = Call
-        fields = ["title", "description", "medium", "good_first"]
-        labels = {"good_first": "Good first call (friendly to newcomers)"}
-        help_texts = {"good_first": ""}
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+class CallForm(forms.Form):
+    """Open or edit a call. The medium has no default: a call filed under the wrong medium
+    reaches the wrong artists (home groups calls by medium and shows people the calls in
+    theirs), so the director picks it, and forgetting it says so next to the field. Pass
+    ``call`` to edit one; once contributions answered it, its medium is shown but fixed
+    (``medium_locked``) because what was made for it would no longer fit."""
+
+    title = forms.CharField(
+        max_length=TITLE_MAX,
+        label="Title",
+        error_messages={"required": "Say what the call asks for, e.g. “A cello line”."},
+    )
+    description = forms.CharField(
+        required=False,
+        max_length=CALL_DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Description",
+    )
+    medium = forms.ChoiceField(
+        choices=[("", "Choose a medium"), *Medium.choices],
+        label="Medium",
+        error_messages={
+            "required": "Choose the medium this call asks for: text, image, audio or video."
+        },
+    )
+    good_first = forms.BooleanField(required=False, label="Good first call (friendly to newcomers)")
+
+    def __init__(
+        self, *args: Any, call: Call | None = None, medium_locked: bool = False, **kwargs: Any
+    ):
+        if call is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "title": call.title,
+                "description": call.description,
+                "medium": call.medium,
+                "good_first": call.good_first,
+            }
+        super().__init__(*args, **kwargs)
+        self.medium_locked = medium_locked
+        if medium_locked:
+            field = self.fields["medium"]
+            field.disabled = True
+            field.help_text = (
+                "Contributions answered this call, so its medium stays as it is; open a new "
+                "call to ask for another medium."
+            )
+
+    def changes(self) -> dict[str, Any]:
+        """What to hand ``call_create`` / ``call_update``: a fixed medium is left out."""
+        data = dict(self.cleaned_data)
+        if self.medium_locked:
+            data.pop("medium", None)
+        return data
 
 
 class DirectorForm(forms.Form):

@@ -101,6 +101,32 @@ def _has_medium(medium: str) -> Q:
     return query
 
 
+def _filter_calls(
+    queryset: QuerySet[Project],
+    *,
+    medium: str,
+    has_calls: bool | None,
+    good_first: bool | None,
+) -> QuerySet[Project]:
+    """The call filters, each wanted condition on the SAME open call: "audio" with "good
+    first call" means one open call that is both, never an audio call next to a good first
+    call for text. So the positive conditions go into one ``EXISTS``; the medium joins them
+    (then it means "calling for audio" rather than "lists audio among its mediums")."""
+    open_calls = Call.objects.filter(project=OuterRef("pk"), is_open=True)
+    wanted = Q()
+    if has_calls or good_first:
+        if medium:
+            wanted &= Q(medium=medium)
+        if good_first:
+            wanted &= Q(good_first=True)
+        queryset = queryset.filter(Exists(open_calls.filter(wanted)))
+    if has_calls is False:
+        queryset = queryset.filter(~Exists(open_calls))
+    if good_first is False:
+        queryset = queryset.filter(~Exists(open_calls.filter(good_first=True)))
+    return queryset
+
+
 # --- lists --------------------------------------------------------------------------------
 
 
@@ -116,7 +142,10 @@ def project_list(
 ) -> QuerySet[Project]:
     """Projects matching the filters (each optional), with counts and directors.
 
-    ``search`` matches every word in the title or the brief; ``ordering`` is ``newest`` or
+    ``search`` matches every word in the title or the brief. ``medium`` alone matches the
+    project's mediums; with ``has_calls`` or ``good_first`` it matches the open call
+    instead, and all the call conditions hold for one and the same call. ``ordering`` is
+    ``newest`` or
     ``active`` (most ready, non-withdrawn contributions in the last 30 days). ``lean`` loads
     only the columns a card shows. The caller validates the values (see ``forms`` and
     ``api``); an unknown ordering raises ``ValueError``.
@@ -126,16 +155,11 @@ def project_list(
     queryset = Project.objects.all()
     for word in search.split():
         queryset = queryset.filter(Q(title__icontains=word) | Q(brief__icontains=word))
-    if medium:
+    if medium and not (has_calls or good_first):
         queryset = queryset.filter(_has_medium(medium))
     if status:
         queryset = queryset.filter(status=status)
-    open_calls = Call.objects.filter(project=OuterRef("pk"), is_open=True)
-    if has_calls is not None:
-        queryset = queryset.filter(Exists(open_calls) if has_calls else ~Exists(open_calls))
-    if good_first is not None:
-        good = open_calls.filter(good_first=True)
-        queryset = queryset.filter(Exists(good) if good_first else ~Exists(good))
+    queryset = _filter_calls(queryset, medium=medium, has_calls=has_calls, good_first=good_first)
     if lean:
         queryset = queryset.only(*CARD_FIELDS)
     queryset = with_counts(queryset)
@@ -169,7 +193,16 @@ def projects_in_progress(*, limit: int = 8) -> list[Project]:
 def open_call_list(*, mediums: list[str] | None = None, limit: int = 60) -> list[Call]:
     """Open calls of projects that are not archived, newest first, with their project
     (slug and title only); restricted to ``mediums`` when given."""
-    queryset = (
+    queryset = _open_calls().order_by("-created_at", "-pk")
+    if mediums is not None:
+        queryset = queryset.filter(medium__in=mediums)
+    return list(queryset[:limit])
+
+
+def _open_calls() -> QuerySet[Call]:
+    """Open calls of projects that are not archived, with the project columns a call
+    shows."""
+    return (
         Call.objects.filter(is_open=True)
         .exclude(project__status=Project.Status.ARCHIVED)
         .select_related("project")
@@ -186,11 +219,36 @@ def open_call_list(*, mediums: list[str] | None = None, limit: int = 60) -> list
             "project__title",
             "project__status",
         )
-        .order_by("-created_at", "-pk")
     )
-    if mediums is not None:
+
+
+def projects_of(*, user: User, limit: int = 6) -> list[Project]:
+    """The projects ``user`` belongs to (directing or member), archived ones left out, the
+    most recently joined first, with what a card shows; for their home page."""
+    joined = Membership.objects.filter(project=OuterRef("pk"), user=user)
+    queryset = (
+        Project.objects.filter(Exists(joined))
+        .exclude(status=Project.Status.ARCHIVED)
+        .only(*CARD_FIELDS)
+        .annotate(joined_at=Subquery(joined.values("joined_at")[:1]))
+    )
+    return list(with_counts(queryset).order_by("-joined_at", "-pk")[:limit])
+
+
+def open_calls_for(*, user: User, limit: int = 12) -> list[Call]:
+    """Open calls a person could answer: in the mediums they work in (good first calls
+    first), or, when they have named none, the good first calls; never the calls of
+    projects they direct (they posted those). Each call once, newest first otherwise."""
+    mediums = [m for m in (user.mediums or []) if m in Medium.values]
+    directed = Membership.objects.filter(
+        project=OuterRef("project_id"), user=user, role=Membership.Role.DIRECTOR
+    )
+    queryset = _open_calls().filter(~Exists(directed))
+    if mediums:
         queryset = queryset.filter(medium__in=mediums)
-    return list(queryset[:limit])
+    else:
+        queryset = queryset.filter(good_first=True)
+    return list(queryset.order_by("-good_first", "-created_at", "-pk")[:limit])
 
 
 def calls_by_medium(

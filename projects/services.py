@@ -22,8 +22,8 @@ from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from accounts.models import Medium, User
-from accounts.services import audit_record
+from accounts.models import Medium, Notification, User
+from accounts.services import audit_record, notify_project_directors
 from hitrecord import throttling
 from hitrecord.errors import ConflictError
 from hitrecord.ids import ID_MAX as MAX_ID
@@ -34,6 +34,7 @@ from projects.selectors import VERSION_KEY, can_direct
 
 BRIEF_MAX = 20_000
 TITLE_MAX = 200
+CALL_DESCRIPTION_MAX = 5000
 # Paths under /projects/ that a slug must never shadow.
 RESERVED_SLUGS = frozenset({"new"})
 SLUG_FALLBACK = "project"
@@ -338,8 +339,9 @@ def project_update(
 
 def project_join(*, project: Project, user: User) -> tuple[Membership, bool]:
     """Make ``user`` a member; returns ``(membership, created)``. Idempotent: joining
-    twice returns the existing membership (a director stays a director). Archived
-    projects take no new members (``ConflictError``)."""
+    twice returns the existing membership (a director stays a director) and tells nobody
+    again. The project's directors are told who joined. Archived projects take no new
+    members (``ConflictError``)."""
     _require_signed_in(user)
     existing = Membership.objects.filter(project=project, user=user).first()
     if existing is not None:
@@ -351,7 +353,24 @@ def project_join(*, project: Project, user: User) -> tuple[Membership, bool]:
         )
         if created:
             projects_changed()
+            _notify_joined(project, user)
     return membership, created
+
+
+def _notify_joined(project: Project, user: User) -> None:
+    """Tell the directors who joined; someone who leaves and joins again is announced
+    once, so leaving and joining over and over cannot flood the directors' mail."""
+    url = f"{project.get_absolute_url()}#people"
+    kind = Notification.Kind.JOINED
+    if Notification.objects.filter(kind=kind, actor=user, url=url).exists():
+        return
+    notify_project_directors(
+        project_id=project.pk,
+        kind=kind,
+        message=f"{Notification.ACTOR_PLACEHOLDER} joined “{project.title}”.",
+        url=url,
+        actor=user,
+    )
 
 
 def project_leave(*, project: Project, user: User) -> bool:
@@ -435,8 +454,10 @@ def _clean_call_fields(
             raise ValidationError({"title": f"Keep the title to {TITLE_MAX} characters or fewer."})
         fields["title"] = title
     if description is not None:
-        if len(description) > 5000:
-            raise ValidationError({"description": "Keep the description to 5,000 characters."})
+        if len(description) > CALL_DESCRIPTION_MAX:
+            raise ValidationError(
+                {"description": f"Keep the description to {CALL_DESCRIPTION_MAX:,} characters."}
+            )
         fields["description"] = description
     if medium is not None:
         if medium not in Medium.values:
@@ -478,11 +499,21 @@ def call_update(
     is_open: bool | None = None,
 ) -> Call:
     """Edit, close or reopen a call (directors and staff only; ``None`` leaves a field as it
-    is). Calls of an archived project do not change (``ConflictError``). Atomic."""
+    is). Calls of an archived project do not change (``ConflictError``). Once contributions
+    answered a call its medium is fixed (``ValidationError`` on ``medium``); its title,
+    description and flags still change. Atomic. Not audited: calls hold no money and no
+    credit (the audit log covers shares, status and directors)."""
     project = call.project
     _require_director(project, by)
     _require_not_archived(project, "its calls stay as they are")
     fields = _clean_call_fields(title=title, description=description, medium=medium)
+    if "medium" in fields and fields["medium"] != call.medium and call_medium_locked(call=call):
+        raise ValidationError(
+            {
+                "medium": "Contributions already answered this call, so its medium stays "
+                f"{call.get_medium_display().lower()}; open a new call for another medium."
+            }
+        )
     if good_first is not None:
         fields["good_first"] = bool(good_first)
     if is_open is not None:
@@ -495,3 +526,11 @@ def call_update(
             call.save(update_fields=[*fields, "updated_at"])
             projects_changed()
     return call
+
+
+def call_medium_locked(*, call: Call) -> bool:
+    """Whether ``call_update`` refuses to change the call's medium: some contribution
+    answered the call (withdrawn ones too: they stay in the lineage). Forms ask this to
+    show the medium as fixed before anyone tries."""
+    # Contributions live in the app to the left; the reverse relation is reached by name.
+    return Call.objects.filter(pk=call.pk, contributions__isnull=False).exists()

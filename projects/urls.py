@@ -14,5 +14,6 @@ urlpatterns = [
     path("projects/<slug:slug>/leave/", views.project_leave, name="leave"),
     path("projects/<slug:slug>/calls/", views.call_new, name="call_new"),
     path("projects/<slug:slug>/calls/<int:call_id>/open/", views.call_open, name="call_open"),
+    path("projects/<slug:slug>/calls/<int:call_id>/edit/", views.call_edit, name="call_edit"),
     path("projects/<slug:slug>/directors/", views.director_add, name="director_add"),
 ]

@@ -20,21 +20,26 @@ from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from contributions import selectors as contribution_selectors
 from contributions.gallery import gallery_context
 from hitrecord.errors import ConflictError
 from hitrecord.params import parse_page
-from payouts.selectors import latest_version
+from payouts.selectors import latest_version, used_in_cuts
 from projects import selectors, services
 from projects.forms import CallForm, DirectorForm, ProjectFilterForm, ProjectForm
 from projects.models import Membership, Project
 
 PAGE_SIZE = 24
 HOME_CALLS_PER_MEDIUM = 4
+HOME_PROJECTS = 6
+HOME_YOUR_CALLS = 12
+HOME_RECENT_WORK = 8
 FRAGMENT_SECONDS = 60  # bounds staleness where workers do not share a cache (locmem)
 
 
@@ -70,8 +75,12 @@ def _apply_errors(form: BaseForm, error: ValidationError) -> None:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """What this place is; open calls by medium (good first calls marked); projects in
-    progress; for a signed-in artist, the open calls in their mediums."""
+    """Signed out: what this place is, open calls by medium (good first calls marked),
+    projects in progress. Signed in: the person's own things instead, each once: their
+    projects, the open calls that need them, and recent work with its pictures."""
+    user = request.user
+    if user.is_authenticated:
+        return render(request, "projects/home.html", _home_for(user))
     key = f"projects:home:{selectors.projects_version()}"
     shared = cache.get(key)
     if shared is None:
@@ -85,16 +94,31 @@ def home(request: HttpRequest) -> HttpResponse:
             },
         )
         cache.set(key, shared, FRAGMENT_SECONDS)
-    your_calls = None
-    user = request.user
-    if user.is_authenticated:
-        mediums = list(user.mediums or [])
-        your_calls = selectors.open_call_list(mediums=mediums, limit=12) if mediums else []
-    return render(
-        request,
-        "projects/home.html",
-        {"shared": shared, "your_calls": your_calls},
-    )
+    return render(request, "projects/home.html", {"shared": shared})
+
+
+def _home_for(user: User) -> dict[str, Any]:
+    """A signed-in person's home: a fixed number of queries whatever they belong to."""
+    your_projects = selectors.projects_of(user=user, limit=HOME_PROJECTS)
+    everything = contribution_selectors.contribution_list()
+    recent: list[Any] = []  # cards: each gets ``used_in_cuts`` below
+    if your_projects:
+        ids = [p.pk for p in your_projects]
+        recent = list(everything.filter(project_id__in=ids)[:HOME_RECENT_WORK])
+    in_your_projects = bool(recent)
+    if not recent:  # nothing of theirs yet: what others made, so the page still shows work
+        recent = list(everything[:HOME_RECENT_WORK])
+    counts = used_in_cuts(c.pk for c in recent)
+    for card in recent:
+        card.used_in_cuts = counts.get(card.pk, 0)
+    return {
+        "your_projects": your_projects,
+        # Someone in no project yet gets projects to join in their place.
+        "projects": [] if your_projects else selectors.projects_in_progress(limit=HOME_PROJECTS),
+        "your_calls": selectors.open_calls_for(user=user, limit=HOME_YOUR_CALLS),
+        "recent_work": recent,
+        "recent_in_your_projects": in_your_projects,
+    }
 
 
 def _plain_visitor(request: HttpRequest) -> bool:
@@ -153,6 +177,7 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = selectors.project_page(slug=slug)
     membership = page.membership_of(request.user)
     is_director = membership is not None and membership.role == Membership.Role.DIRECTOR
+    directors = page.directors
     return render(
         request,
         "projects/detail.html",
@@ -160,8 +185,11 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "project": page.project,
             "membership": membership,
             "can_direct": is_director or bool(getattr(request.user, "is_staff", False)),
-            "directors": page.directors,
-            "members": page.members,
+            "directors": directors,
+            # Everyone the member count counts, directors first: the list and the count agree.
+            "people": [*directors, *page.members],
+            # The last director cannot leave (the service refuses): offer the way out instead.
+            "sole_director": is_director and len(directors) == 1,
             "open_calls": page.open_calls,
             "latest_cut": latest_version(project=page.project),  # links the credits
             **gallery_context(request, project_id=page.project.pk),
@@ -244,7 +272,7 @@ def call_new(request: HttpRequest, slug: str) -> HttpResponse:
     form = CallForm(request.POST, prefix="call")
     if form.is_valid():
         try:
-            services.call_create(project=project, by=user, **form.cleaned_data)
+            services.call_create(project=project, by=user, **form.changes())
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -272,6 +300,33 @@ def call_open(request: HttpRequest, slug: str, call_id: int) -> HttpResponse:
     services.call_update(call=call, by=user, is_open=wanted == "1")
     messages.success(request, f"“{call.title}” is {'open' if call.is_open else 'closed'}.")
     return redirect("projects:edit", slug=slug)
+
+
+@login_required
+@_explained
+def call_edit(request: HttpRequest, slug: str, call_id: int) -> HttpResponse:
+    """Change a call's title, description and good-first flag (and its medium until
+    contributions answered it)."""
+    user = cast(User, request.user)
+    call = selectors.call_for_director(user=user, slug=slug, call_id=call_id)
+    project = call.project
+    locked = services.call_medium_locked(call=call)
+    form = CallForm(request.POST or None, call=call, medium_locked=locked)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.call_update(call=call, by=user, **form.changes())
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, f"Saved “{call.title}”.")
+                return redirect(f"{reverse('projects:edit', args=[project.slug])}#call-{call.pk}")
+    return render(
+        request,
+        "projects/call_edit.html",
+        {"project": project, "call": call, "form": form},
+        status=400 if form.is_bound else 200,
+    )
 
 
 @login_required

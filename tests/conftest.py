@@ -161,8 +161,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Browsers come from pytest-playwright (its `playwright`, `browser`, `context` and `page`
+# fixtures), launched from Debian's Chromium: Playwright cannot download its own here.
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser_type_launch_args(browser_type_launch_args):
     import os
     from pathlib import Path
 
@@ -171,18 +175,22 @@ def browser():
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by
     # the test itself around it are still synchronous and safe.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+def browser_context_args(browser_context_args, live_server):
+    return {
+        **browser_context_args,
+        "base_url": live_server.url,
+        "viewport": {"width": 1280, "height": 900},
+    }
+
+
+@pytest.fixture
+def page(page, live_server):
+    """pytest-playwright's page on the live server (``live_server`` named here too, so the
+    test gets its database), noting Content-Security-Policy reports."""
     page.csp_violations = []
     page.on(
         "console",
@@ -192,8 +200,7 @@ def page(browser, live_server):
             else None
         ),
     )
-    yield page
-    context.close()
+    return page
 
 
 def browser_login(page, user, password: str = "correct-horse-battery") -> None:

@@ -7,6 +7,8 @@ scale: PostgreSQL, a Redis broker and cache, an S3-compatible media store, SMTP.
 
 from __future__ import annotations
 
+import logging
+
 import dj_database_url
 import django_stubs_ext
 from csp.constants import NONE, SELF
@@ -310,6 +312,11 @@ SPECTACULAR_SETTINGS = {
         "DistributionStatusEnum": "payouts.models.Distribution.Status",
         "PaymentStatusEnum": "payouts.models.DistributionLine.Payment",
     },
+    # OpenAPI links from a created object to what can be done with it next.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "hitrecord.openapi_links.add_links",
+    ],
 }
 
 # Content-Security-Policy on every response: no inline script anywhere.
@@ -376,10 +383,34 @@ MEDIA_MAX_BYTES = {
     "video": env_int("MEDIA_MAX_VIDEO_BYTES", 1024 * 1024 * 1024),
 }
 
+
+def _client_errors_in_one_line(record: logging.LogRecord) -> bool:
+    """Drop the traceback from a 4xx that ``django.request`` logs: Django attaches the
+    exception to a raised ``PermissionDenied`` (and ``BadRequest``), but a refusal is the
+    visitor's doing and its message says it all. Server errors (5xx) keep theirs."""
+    if getattr(record, "status_code", 500) < 500:
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "client_errors_in_one_line": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": _client_errors_in_one_line,
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "INFO"}},
+    "loggers": {
+        # Django's own defaults give "django" a console handler of its own while debug is on
+        # (and mail_admins, which has no ADMINS to mail), and it propagates here as well:
+        # every record was written twice. One handler, the root's, at the root's level.
+        "django": {"handlers": [], "level": "NOTSET", "propagate": True},
+        "django.request": {"filters": ["client_errors_in_one_line"]},
+        "django.server": {"level": "INFO"},
+    },
 }

@@ -10,14 +10,17 @@
     }
   });
 
-  // Lineage pictures open centred on "you are here" rather than scrolled to the far left.
+  // A wide lineage picture starts at its first node; only when "you are here" is out of
+  // sight there does it open centred on it (the faded edges show what is cut).
   document.addEventListener("DOMContentLoaded", function () {
     var boxes = document.querySelectorAll(".lineage__scroll");
     Array.prototype.forEach.call(boxes, function (box) {
-      var svg = box.querySelector("svg[data-focus-x]");
-      if (!svg || box.scrollWidth <= box.clientWidth) { return; }
-      var scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
-      box.scrollLeft = Number(svg.dataset.focusX) * scale - box.clientWidth / 2;
+      var here = box.querySelector("[aria-current=page] rect");
+      if (!here || box.scrollWidth <= box.clientWidth) { return; }
+      var view = box.getBoundingClientRect(), node = here.getBoundingClientRect();
+      var fade = 16; // the faded edges of lineage.css
+      if (node.left >= view.left + fade && node.right <= view.right - fade) { return; }
+      box.scrollLeft += node.left + node.width / 2 - (view.left + view.width / 2);
     });
   });
 })();

@@ -1,8 +1,88 @@
 // Upload with a progress bar showing the bytes sent. Without this file the form posts as usual.
 // In the S3 mode (data-direct-upload), the file goes straight to the store with a presigned
 // POST first, and the form is then submitted with the returned upload key.
+// Before anything is sent, the fields the server would refuse are checked here with the same
+// rules and words (contributions/forms.py, services.parse_weight and _validate_fields), so a
+// large file is not uploaded only to hear that a weight or the title is missing.
 (function () {
   "use strict";
+
+  var WEIGHT_MAX = 10;
+  var WEIGHT_PLACES = 1000; // at most 3 decimal places
+
+  function weightError(input) {
+    var raw = input.value.trim();
+    if (input.validity && input.validity.badInput) { return "A weight must be a number."; }
+    if (raw === "") { return ""; } // empty is the default (1); a required one is checked apart
+    var weight = Number(raw);
+    if (!isFinite(weight)) { return "A weight must be a number; got '" + raw + "'."; }
+    if (weight <= 0 || weight > WEIGHT_MAX) { return "A weight must be more than 0 and at most 10."; }
+    var scaled = weight * WEIGHT_PLACES;
+    if (Math.abs(scaled - Math.round(scaled)) > 1e-6) { return "A weight may have at most 3 decimal places."; }
+    return "";
+  }
+
+  function clearErrors(form) {
+    Array.prototype.forEach.call(form.querySelectorAll(".field__error"), function (p) { p.remove(); });
+    Array.prototype.forEach.call(form.querySelectorAll(".field--error"), function (box) {
+      box.classList.remove("field--error");
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (input) {
+      input.removeAttribute("aria-invalid");
+    });
+  }
+
+  function addError(input, message) {
+    var box = input.closest(".field") || input.parentNode;
+    if (box.classList.contains("field--error")) { return; } // one message a field
+    var p = document.createElement("p");
+    p.className = "field__error";
+    p.setAttribute("role", "alert");
+    p.textContent = message;
+    box.appendChild(p);
+    box.classList.add("field--error");
+    input.setAttribute("aria-invalid", "true");
+  }
+
+  function isMissing(input) {
+    if (input.type === "checkbox") { return !input.checked; }
+    if (input.type === "radio") {
+      return !input.form.querySelector("input[name='" + input.name + "']:checked");
+    }
+    return input.value.trim() === "" && !(input.validity && input.validity.badInput);
+  }
+
+  // Returns the first field in error, or null when the form may be sent.
+  function check(form) {
+    clearErrors(form);
+    var first = null;
+    function fail(input, message) {
+      addError(input, message);
+      first = first || input;
+    }
+    Array.prototype.forEach.call(form.querySelectorAll("[data-required-message]"), function (input) {
+      if (!input.closest("[hidden]") && isMissing(input)) {
+        fail(input, input.getAttribute("data-required-message"));
+      }
+    });
+    var kindInput = form.querySelector("input[name=kind]:checked");
+    var kind = kindInput ? kindInput.value : "";
+    var text = form.querySelector("textarea[name=text]");
+    if (kind === "text" && text && text.value.trim() === "") {
+      fail(text, "Write the text of your contribution.");
+    }
+    var fileInput = form.querySelector("input[type=file]");
+    var key = form.querySelector("input[name=upload_key]");
+    var hasFile = fileInput && fileInput.files && fileInput.files.length > 0;
+    if (kind && kind !== "text" && fileInput && !hasFile && !(key && key.value)) {
+      fail(fileInput, "Attach the " + kind + " file.");
+    }
+    Array.prototype.forEach.call(form.querySelectorAll("input[name^=weight_]"), function (input) {
+      var message = weightError(input);
+      if (message) { fail(input, message); }
+    });
+    return first;
+  }
 
   function formatBytes(n) {
     if (n >= 1048576) { return (n / 1048576).toFixed(1) + " MB"; }
@@ -28,6 +108,8 @@
     document.body.replaceWith(doc.body);
     if (url) { window.history.replaceState(null, "", url); }
     wire();
+    var error = document.querySelector(".field--error input, .field--error select, .field--error textarea");
+    if (error) { error.focus(); }
   }
 
   function send(form, data) {
@@ -36,9 +118,15 @@
     xhr.upload.addEventListener("progress", function (event) {
       if (event.lengthComputable) { showProgress(form, event.loaded, event.total); }
     });
+    // Asked for JSON, the view answers a success with the address to open; the
+    // confirmation waits there (following a redirect here would show it to no one).
+    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
     xhr.addEventListener("load", function () {
-      if (xhr.status >= 200 && xhr.status < 300 && xhr.responseURL && xhr.responseURL !== window.location.href) {
-        window.location.assign(xhr.responseURL);
+      var type = xhr.getResponseHeader("Content-Type") || "";
+      if (xhr.status === 200 && type.indexOf("application/json") === 0) {
+        window.location.assign(JSON.parse(xhr.responseText).redirect);
+      } else if (xhr.status === 200 && xhr.responseURL && xhr.responseURL !== window.location.href) {
+        window.location.assign(xhr.responseURL); // sent elsewhere, e.g. to sign in again
       } else {
         replacePage(xhr.responseText, null);
       }
@@ -81,6 +169,12 @@
 
   function onSubmit(event) {
     var form = event.target;
+    var invalid = check(form);
+    if (invalid) {
+      event.preventDefault();
+      invalid.focus();
+      return;
+    }
     var fileInput = form.querySelector("input[type=file]");
     var file = fileInput && fileInput.files && fileInput.files[0];
     var kindInput = form.querySelector("input[name=kind]:checked");

@@ -53,8 +53,8 @@ def test_the_profile_shows_bio_mediums_and_projects(client):
     assert '<h1 id="profile-name">Mira Okafor</h1>' in html
     assert "@mira" in html
     assert "Illustrator.<br>Too many sketchbooks." in html
-    assert '<li class="chip chip--accent">Image</li>' in html
-    assert '<li class="chip chip--accent">Text</li>' in html
+    assert '<span class="chip chip--medium-image">Image</span>' in html
+    assert '<span class="chip chip--medium-text">Text</span>' in html
     assert 'href="/projects/the-lighthouse-keeper/">The Lighthouse Keeper</a>' in html
     assert "Director" in html
     assert "Rain Songs" in html
@@ -136,7 +136,7 @@ def test_editing_names_bio_and_mediums(user, user_client):
     assert user.mediums == ["text", "audio"]
     html = Client().get(f"/u/{user.username}/").content.decode()
     assert "Cellist." in html
-    assert '<li class="chip chip--accent">Audio</li>' in html
+    assert '<span class="chip chip--medium-audio">Audio</span>' in html
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ import pytest
 from django.template.loader import render_to_string
 
 from contributions.lineage import Lineage, LineageEdge, LineageNode, lineage
-from contributions.lineage_svg import lineage_svg
+from contributions.lineage_svg import lineage_picture, lineage_svg
 from tests.accounts.factories import UserFactory
 from tests.contributions.factories import (
     ContributionFactory,
@@ -85,7 +85,7 @@ def test_every_node_links_to_its_page_and_the_focus_is_highlighted(family):
     assert [n for n in nodes.values() if "lineage__node--focus" in classes(n)] == [here]
     assert not any("you are here" in texts(n) for k, n in nodes.items() if k != focus.pk)
     assert "Song" in texts(here)
-    assert f"by {focus.author.username}" in texts(here)
+    assert f"by {focus.author.display_name}" in texts(here)
 
 
 def test_columns_run_from_sources_on_the_left_to_remixes_on_the_right(family):
@@ -165,7 +165,7 @@ def test_a_removed_node_never_shows_a_thumbnail_even_if_given_one():
 
 
 def test_titles_and_usernames_are_escaped(db):
-    author = UserFactory(username='o"brien')
+    author = UserFactory(username='o"brien', first_name='Ann "the pen"', last_name="O'Brien")
     nasty = ContributionFactory(
         title='<script>alert("x")</script> & <b>co</b>\x01 "quoted"', author=author
     )
@@ -180,7 +180,7 @@ def test_titles_and_usernames_are_escaped(db):
     node = nodes_by_id(root)[nasty.pk]
     label = node.find("svg:title", NS).text
     assert '<script>alert("x")</script> & <b>co</b> "quoted"' in label
-    assert 'by o"brien' in label
+    assert 'by Ann "the pen" O\'Brien' in label
     assert root.find("svg:title", NS).text.startswith("Lineage of “Tom & Jerry's <theme>”")
     assert "Tom & Jerry's <theme>" in root.get("aria-label")
 
@@ -200,8 +200,10 @@ def test_accessible_name_and_size(family):
     focus = family[2]
     root = parse(lineage_svg(lineage(focus.pk), focus_id=focus.pk))
 
-    assert root.get("role") == "img"
-    summary = "Lineage of “Song”: built from 2 contributions, remixed into 2 contributions"
+    assert root.get("role") == "group"  # its nodes are links: an img would hide them
+    summary = (
+        "Lineage of “Song”: built directly from 1 (2 in all, further back); remixed directly into 2"
+    )
     assert root.get("aria-label") == summary
     assert root.find("svg:title", NS).text == summary
     _, _, width, height = (float(v) for v in root.get("viewBox").split())
@@ -231,7 +233,10 @@ def test_past_the_limit_the_nearest_are_drawn_and_the_rest_counted(db):
     shown = nodes_by_id(root)
     assert {s.pk for s in sources[:60]} <= set(shown)
     assert not {s.pk for s in sources[60:]} & set(shown)
-    assert "built from 64 contributions, remixed into 70 contributions" in root.get("aria-label")
+    assert root.get("aria-label").endswith(
+        "built directly from 60 (64 in all, further back); "
+        "remixed directly into 60 (70 in all, further down)"
+    )
 
     small = parse(lineage_svg(lineage(focus.pk, limit=100), focus_id=focus.pk))
     assert small.find(".//svg:text[@class='lineage__more lineage__more--ancestors']", NS) is None
@@ -278,13 +283,12 @@ def test_include_embeds_the_picture_with_a_caption(family):
     focus = family[2]
     found = lineage(focus.pk)
     html = render_to_string(
-        "contributions/_lineage.html",
-        {"lineage": found, "svg": lineage_svg(found, focus_id=focus.pk)},
+        "contributions/_lineage.html", {"picture": lineage_picture(found, focus_id=focus.pk)}
     )
     assert '<figure class="lineage">' in html
-    assert "<svg " in html
+    assert html.count("<svg ") == 2  # sources on the left (wide screens), on top (phones)
     assert "&lt;svg" not in html
-    assert "Built from 2 · remixed into 2" in html
+    assert "Built directly from 1 (2 in all, further back) · remixed directly into 2" in html
     assert "Nothing built from this yet" not in html
 
 
@@ -294,13 +298,12 @@ def test_include_shows_an_empty_state_without_lineage(db):
     html = render_to_string(
         "contributions/_lineage.html",
         {
-            "lineage": found,
-            "svg": lineage_svg(found, focus_id=alone.pk),
+            "picture": lineage_picture(found, focus_id=alone.pk),
             "remix_url": f"/contributions/new/?remix={alone.pk}",
         },
     )
     assert "<svg" not in html
     assert "Nothing built from this yet." in html
     assert f'<a href="/contributions/new/?remix={alone.pk}">Remix it!</a>' in html
-    bare = render_to_string("contributions/_lineage.html", {"lineage": found, "svg": ""})
+    bare = render_to_string("contributions/_lineage.html", {"picture": None})
     assert "Nothing built from this yet. Remix it!" in bare

@@ -149,7 +149,7 @@ def test_deploy_lock_is_the_runtime_part_of_the_lock(
 def test_install_and_image_install_only_from_the_locks() -> None:
     makefile = (ROOT / "Makefile").read_text()
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "install --quiet --require-hashes -r $(LOCK)" in makefile
+    assert "install --progress-bar off --require-hashes -r $(LOCK)" in makefile
     assert "--no-deps --no-build-isolation -e ." in makefile
     assert "--require-hashes -r requirements-deploy.lock" in dockerfile
     assert "--no-deps --no-build-isolation ." in dockerfile

@@ -33,7 +33,9 @@ def test_create_a_project_with_a_cover_and_see_it(page, tmp_path):
         " return i.complete && i.naturalWidth > 0; }"
     )
     assert page.get_by_text("You direct this project.").is_visible()
-    assert page.get_by_role("button", name="Leave project").is_visible()
+    # Its only director cannot leave it: the page says why instead of offering to.
+    assert page.get_by_role("button", name="Leave project").count() == 0
+    assert page.get_by_text("You are its only director").is_visible()
     assert page.locator(".prose strong").inner_text() == "rain"
     project = Project.objects.get(slug="rain-on-tin-roofs")
     assert project.mediums == ["audio"]

@@ -91,8 +91,8 @@ def test_list_card_shows_directors_mediums_members_and_open_calls_but_no_likes(c
     assert "by Dana Reyes" in text
     assert "3 members" in text
     assert "1 open call" in text
-    assert "text" in text
-    assert "video" in text
+    assert "Text" in text  # the medium chips, labelled as everywhere on the site
+    assert "Video" in text
     assert "like" not in text.lower()
     assert "follower" not in text.lower()
 
