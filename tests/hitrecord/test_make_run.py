@@ -37,11 +37,17 @@ MAKE = shutil.which("make")
 needs_make = pytest.mark.skipif(MAKE is None, reason="make is not installed")
 
 
+# What an outer make (`make test` runs these tests) passes down: without them the inner make
+# behaves as it does when typed, not as a sub-make printing "Entering directory".
+OUTER_MAKE = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
+
+
 def _make(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None):
+    clean = {k: v for k, v in (os.environ if env is None else env).items() if k not in OUTER_MAKE}
     return subprocess.run(  # noqa: S603 - our own Makefile, fixed arguments
-        [str(MAKE), "-f", str(ROOT / "Makefile"), *args],
+        [str(MAKE), "--no-print-directory", "-f", str(ROOT / "Makefile"), *args],
         cwd=cwd,
-        env=env,
+        env=clean,
         capture_output=True,
         text=True,
         timeout=300,
