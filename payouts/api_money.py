@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -861,25 +861,10 @@ TotalSerializer = inline_serializer(
 
 
 def earnings_totals(*, person: User) -> list[dict[str, Any]]:
-    """The person's totals per currency over public distributions that are not cancelled:
-    ``amount_minor`` of every line and ``paid_minor`` of the paid ones. One query."""
-    rows = (
-        DistributionLine.objects.filter(public_q("distribution__"), person=person)
-        .exclude(distribution__status=Status.CANCELLED)
-        .values("distribution__currency")
-        .annotate(
-            total=Sum("amount_minor"),
-            paid=Sum("amount_minor", filter=Q(payment_status=Payment.PAID)),
-        )
-        .order_by("distribution__currency")
-    )
+    """The person's totals per currency (``money_selectors.totals_minor_of``), as JSON."""
     return [
-        {
-            "currency": row["distribution__currency"],
-            "amount_minor": row["total"] or 0,
-            "paid_minor": row["paid"] or 0,
-        }
-        for row in rows
+        {"currency": currency, "amount_minor": total, "paid_minor": paid}
+        for currency, total, paid in money_selectors.totals_minor_of(person=person)
     ]
 
 

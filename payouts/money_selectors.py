@@ -196,10 +196,10 @@ def _lines_of(person: User) -> QuerySet[DistributionLine]:
     return DistributionLine.objects.filter(public_q("distribution__"), person=person)
 
 
-def earnings_of(*, person: User, page: int = 1) -> Earnings:
-    """A person's public lines across projects, newest first, ``PAGE_SIZE`` a page, with
-    their totals per currency and the explanation of each in words. Six queries whatever
-    the number of lines (totals, count, lines, remix titles, claims, payee details)."""
+def totals_minor_of(*, person: User) -> list[tuple[str, int, int]]:
+    """A person's ``(currency, earned, paid)`` in minor units over every public line that is
+    not cancelled, per currency in order: what the earnings page and the API both show.
+    One query."""
     rows = (
         _lines_of(person)
         .exclude(distribution__status=Status.CANCELLED)
@@ -210,13 +210,20 @@ def earnings_of(*, person: User, page: int = 1) -> Earnings:
         )
         .order_by("distribution__currency")
     )
+    return [(r["distribution__currency"], r["total"] or 0, r["paid"] or 0) for r in rows]
+
+
+def earnings_of(*, person: User, page: int = 1) -> Earnings:
+    """A person's public lines across projects, newest first, ``PAGE_SIZE`` a page, with
+    their totals per currency and the explanation of each in words. Six queries whatever
+    the number of lines (totals, count, lines, remix titles, claims, payee details)."""
     totals = [
         Total(
-            currency=row["distribution__currency"],
-            total=format_minor(row["total"] or 0, row["distribution__currency"]),
-            paid=format_minor(row["paid"] or 0, row["distribution__currency"]),
+            currency=currency,
+            total=format_minor(total, currency),
+            paid=format_minor(paid, currency),
         )
-        for row in rows
+        for currency, total, paid in totals_minor_of(person=person)
     ]
     queryset = (
         _lines_of(person)
