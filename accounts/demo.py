@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from accounts import services
+from accounts.backends import person_changed
 from accounts.models import User
 
 DEMO_PASSWORD = "hitrecord-demo"  # noqa: S105 - printed by `make run` on purpose
@@ -91,6 +92,7 @@ def seed(world: dict[str, Any]) -> None:
             )
         elif user.email and user.email_verified_at is None:  # seeded before verification
             User.objects.filter(pk=user.pk).update(email_verified_at=timezone.now())
+            person_changed(user.pk)
         if not user.avatar:
             services.user_avatar_set(user=user, avatar=drawn_avatar(first, last, key=username))
         people[username] = user

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.core.cache import cache
 from django.db.models import QuerySet
 
 from accounts.models import Notification, User
+from hitrecord import fragments
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
@@ -16,8 +19,36 @@ def notification_list(*, user: User) -> QuerySet[Notification]:
     )
 
 
+INBOX_SECONDS = 60  # a new notification shows within this even if a bump were missed
+
+
+def inbox_scope(user_id: int) -> str:
+    """The version scope of one person's notifications (``hitrecord.fragments``): bumped
+    by ``accounts.services`` whenever one is made, read or deleted."""
+    return f"inbox:{user_id}"
+
+
+def _unread_key(user_id: int) -> str:
+    return f"inbox:{user_id}:unread"
+
+
 def notification_unread_count(*, user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    """The header's badge, on every signed-in page: from the cache, dropped by the
+    services whenever the person's notifications change."""
+    key = _unread_key(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        cache.set(key, count, INBOX_SECONDS)
+    return int(count)
+
+
+def inbox_changed_keys(user_ids: list[int]) -> list[str]:
+    """What ``accounts.services`` drops when these people's notifications change: their
+    badge count and their cached headers, which show it."""
+    from hitrecord.templatetags.site_chrome import header_keys
+
+    return [key for pk in user_ids for key in (_unread_key(pk), *header_keys(pk))]
 
 
 def person_by_username(*, username: str) -> User | None:
@@ -27,15 +58,48 @@ def person_by_username(*, username: str) -> User | None:
     ).first()
 
 
-PEOPLE_VERSION_KEY = "accounts:people-version"
+def person_by_username_cached(*, username: str) -> User | None:
+    """``person_by_username`` for the profile page, from the cache: which id a username
+    names never changes (a deleted account's username is retired, never reused), and the
+    person is kept under their own version, which every save of their row renews, so a
+    deactivated or deleted account is gone at once."""
+    if len(username) > MAX_USERNAME_KEY:
+        return None
+    digest = hashlib.sha256(username.lower().encode()).hexdigest()[:32]
+    name_key = f"person-id:{digest}"
+    person_id = cache.get(name_key)
+    if person_id is None:
+        found = person_by_username(username=username)
+        if found is None:
+            return None
+        cache.set(name_key, found.pk, None)
+        person_id = found.pk
+    token = fragments.versions(person_scope(person_id))
+
+    def load() -> User | bool:
+        # False, not None, marks "no such person now", so it is cached too.
+        person = User.objects.filter(pk=person_id, is_active=True, is_anonymised=False).first()
+        return person if person is not None else False
+
+    person = fragments.cached_value(f"person:{person_id}:{token}", load, local=True)
+    return person if isinstance(person, User) else None
+
+
+MAX_USERNAME_KEY = 150  # a longer name is no username (the column's length)
+
+
+PEOPLE_SCOPE = "people"
+
+
+def person_scope(user_id: int) -> str:
+    """The version scope of one person's profile page (``hitrecord.fragments``): bumped
+    when their row is saved (``accounts.backends``), when they join or leave a project and
+    when their contributions change."""
+    return f"person:{user_id}"
 
 
 def people_version() -> str:
     """A cheap token that changes whenever a person's public name changes (a profile edit,
     a deleted account). Cached pages that show names include it in their key, so a deleted
     person's former name is never served from a cache."""
-    version = cache.get(PEOPLE_VERSION_KEY)
-    if version is None:
-        cache.add(PEOPLE_VERSION_KEY, "0", None)
-        version = cache.get(PEOPLE_VERSION_KEY, "0")
-    return str(version)
+    return fragments.versions(PEOPLE_SCOPE)

@@ -21,6 +21,7 @@ from django.utils.crypto import salted_hmac
 from rest_framework.authtoken.models import Token
 
 from accounts import usernames
+from accounts.backends import person_changed
 from accounts.models import (
     PERSON_TARGET_TYPES,
     AuditEntry,
@@ -29,7 +30,8 @@ from accounts.models import (
     RetiredUsername,
     User,
 )
-from accounts.selectors import PEOPLE_VERSION_KEY
+from accounts.selectors import PEOPLE_SCOPE, inbox_changed_keys
+from hitrecord import fragments
 from hitrecord.media import check_image, generated_name, image_thumbnail
 
 
@@ -112,6 +114,7 @@ def notify_many(
     if not rows:
         return []
     made = Notification.objects.bulk_create(rows)
+    inbox_changed([n.recipient_id for n in made])
     to_email = [n.pk for n in made if n.recipient.email_verified]
     if to_email:
         from accounts.tasks import notification_emails_fan_out
@@ -219,7 +222,23 @@ def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
-    return unread.update(read_at=timezone.now())
+    changed = unread.update(read_at=timezone.now())
+    if changed:
+        inbox_changed([user.pk])
+    return changed
+
+
+def inbox_changed(user_ids: list[int]) -> None:
+    """These people's notifications changed: their badge count and cached inbox pages are
+    dropped now and again on commit (the read in between saw the old rows)."""
+    keys = inbox_changed_keys(user_ids)
+
+    def drop() -> None:
+        cache.delete_many(keys)
+
+    drop()
+    transaction.on_commit(drop)
+    fragments.bump_many("inbox", user_ids)
 
 
 def absolute_url(path: str) -> str:
@@ -370,6 +389,7 @@ def user_email_changed(*, user: User, by: User | None) -> User:
     until its person follows the link this sends (once committed). Atomic, audited."""
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(email_verified_at=None)
+        person_changed(user.pk)
         user.email_verified_at = None
         audit_record(actor=by, action="user.email_change", target=user)
     transaction.on_commit(lambda: email_verification_send(user=user), robust=True)
@@ -527,15 +547,9 @@ def user_avatar_set(*, user: User, avatar: Any) -> User:
 
 
 def _people_changed() -> None:
-    """A person's public name changed: bump the version cached pages that show names are
-    keyed by, now and again on commit (a page rendered from the old rows in between is
-    cached under the first bump and dropped by the second)."""
-
-    def bump() -> None:
-        cache.set(PEOPLE_VERSION_KEY, uuid.uuid4().hex, None)
-
-    bump()
-    transaction.on_commit(bump)
+    """A person's public name changed: cached pages that show names are keyed by the
+    people version, bumped now and again on commit (``hitrecord.fragments.bump``)."""
+    fragments.bump(PEOPLE_SCOPE)
 
 
 def anonymised_username(user_id: int) -> str:
@@ -590,6 +604,7 @@ def user_anonymise(*, user: User, by: User) -> User:
         person.user_permissions.clear()
         Token.objects.filter(user=person).delete()
         Notification.objects.filter(recipient=person).delete()
+        inbox_changed([person.pk])
         for hook in ANONYMISE_HOOKS:
             hook(person)
         audit_record(

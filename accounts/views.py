@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services, throttle
 from accounts.forms import AccountDeleteForm, ProfileForm, SignInForm, SignupForm
 from accounts.models import User
-from contributions.gallery import gallery_context
+from contributions.gallery import gallery_context, gallery_params
+from hitrecord import fragments
 from hitrecord.media import MediaRejected
 from hitrecord.params import parse_page
 from projects.models import Membership
@@ -80,7 +81,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:  # lost a race for the name
             form.add_error(None, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.CachedModelBackend")
             messages.success(
                 request,
                 f"Welcome, {user.username}. We sent a link to {user.email}: follow it to "
@@ -101,18 +102,28 @@ def _profile_memberships(person: User) -> QuerySet[Membership]:
 
 
 def profile(request: HttpRequest, username: str) -> HttpResponse:
-    person = selectors.person_by_username(username=username)
+    """A person's page: who they are, their projects, their contributions. Cached per
+    person version and whether it is their own page (which offers edits)."""
+    person = selectors.person_by_username_cached(username=username)
     if person is None:
         raise Http404("No one here goes by that name.")
-    context = {
-        "person": person,
-        "memberships": list(_profile_memberships(person)),
-        **gallery_context(request, author_id=person.pk),
-        "gallery_title": "Contributions",
-        "gallery_empty": "No contributions yet.",
-        "gallery_cta_url": "/projects/" if request.user == person else "",
-    }
-    return render(request, "accounts/profile.html", context)
+    own = request.user == person
+    token = fragments.versions(selectors.person_scope(person.pk), selectors.PEOPLE_SCOPE)
+    key = f"profile-page:{person.pk}:{token}:{int(own)}:{gallery_params(request)}"
+
+    def context() -> dict[str, Any]:
+        return {
+            "person": person,
+            "own": own,
+            "memberships": list(_profile_memberships(person)),
+            **gallery_context(request, author_id=person.pk),
+            "gallery_title": "Contributions",
+            "gallery_empty": "No contributions yet.",
+            "gallery_cta_url": "/projects/" if own else "",
+        }
+
+    body = fragments.fragment(request, key, "accounts/_profile_body.html", context)
+    return render(request, "accounts/profile.html", {"person": person, "body": body})
 
 
 @login_required
@@ -164,12 +175,25 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account_delete.html", {"form": form}, status=status)
 
 
+NOTIFICATIONS_PAGE_SIZE = 30
+
+
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
+    """The person's notifications, newest first, 30 a page. The list is a cached fragment
+    of their own (keyed by their inbox version: any new, read or deleted notification
+    renders it afresh) and of the people version (it names the actors)."""
     user = cast(User, request.user)  # login_required ran first
-    paginator = Paginator(selectors.notification_list(user=user), 30)
-    page = paginator.get_page(parse_page(request.GET.get("page")))
-    return render(request, "accounts/notifications.html", {"page": page})
+    number = parse_page(request.GET.get("page"))
+    scopes = fragments.versions(selectors.inbox_scope(user.pk), "people")
+    key = f"inbox-page:{user.pk}:{scopes}:{number}"
+
+    def context() -> dict[str, Any]:
+        paginator = Paginator(selectors.notification_list(user=user), NOTIFICATIONS_PAGE_SIZE)
+        return {"page": paginator.get_page(number)}
+
+    inbox = fragments.fragment(request, key, "accounts/_notification_list.html", context)
+    return render(request, "accounts/notifications.html", {"inbox": inbox})
 
 
 @login_required

@@ -14,6 +14,11 @@ when it names one, else on ``postgres://postgres@127.0.0.1:5432``. Without a rea
 PostgreSQL the rows say MISSING and the rest of the bench runs as before.
 ``BENCH_SPLIT_KEEP=1`` keeps the database between runs (a rerun then skips the seeding);
 ``BENCH_SPLIT_CONTRIBUTIONS=10000`` seeds a smaller graph, to check the rows quickly.
+
+First, one more row with the same ratio and target on the world's largest cut
+(``bench/world.py``'s ``sample().largest_cut_slug``, the project whose locked cut reaches
+the most lineage), measured in the bench process on the bench's own database (SQLite by
+default, PostgreSQL with ``DATABASE_URL``), with or without a PostgreSQL for the rest.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,7 +35,10 @@ from bench.core import Context, Row, Status, Target, judge
 from bench.server import ROOT, migrate
 
 TITLE = "split on PostgreSQL"
-DATABASE = "hitrecord_bench_split"
+# BENCH_SPLIT_DATABASE names another throw-away database (two benches on one server).
+DATABASE = os.environ.get("BENCH_SPLIT_DATABASE", "") or "hitrecord_bench_split"
+if not DATABASE.replace("_", "").isalnum():
+    raise SystemExit(f"BENCH_SPLIT_DATABASE must be letters, digits and _; got {DATABASE!r}")
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 RATIO_TARGET = Target(of="value", op="<=", threshold=3, unit="x")
 PREFIX = "split on PG: "
@@ -92,6 +101,44 @@ def _phase(env: dict[str, str], phase: str, timeout: int) -> dict[str, Any]:
 
 
 def run(ctx: Context) -> list[Row]:
+    return [_largest_cut_row(ctx), *_issue_graph_rows()]
+
+
+def _largest_cut_row(ctx: Context) -> Row:
+    """The same ratio and target on the world's largest cut (bench/world.py), measured in
+    this process on the bench's own database (SQLite or ``DATABASE_URL``)."""
+    slug = ctx.world().largest_cut_slug
+    from bench.split_pg import cut_ratio
+
+    m = cut_ratio(slug)
+    name = f"{PREFIX.replace(' on PG', '')}world {ctx.config.world}, largest cut: cold / raw"
+    ratio = m["ratio"]
+    if not isinstance(ratio, float):
+        return Row(name, None, "x", Status.ERROR, note="the raw fetch took no measurable time")
+    exact = bool(m["matches_stored_credits"]) or not m["credits_stored"]
+    row = judge(
+        name=name,
+        value=ratio,
+        unit="x",
+        target=RATIO_TARGET,
+        note=(
+            f"{m['compute_seconds']:.3f} s / {m['raw_seconds']:.3f} s, medians of 5; "
+            f"{slug}: {m['items']} items, {m['contributions_reached']:,} contributions, "
+            f"{m['people']:,} people; "
+            + (
+                ("exact: equals" if m["matches_stored_credits"] else "DIFFERS from")
+                + " the stored credits"
+                if m["credits_stored"]
+                else "no stored credits to compare"
+            )
+            + f"; {m['vendor']}"
+        ),
+        details={"measure": m},
+    )
+    return row if exact else replace(row, status=Status.FAIL)
+
+
+def _issue_graph_rows() -> list[Row]:
     server = _server_url()
     where = urlsplit(server)
     place = f"{where.hostname}:{where.port or 5432}"

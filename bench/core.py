@@ -8,10 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bench.load import LoadGenerator, LoadResult
+from bench.rotation import RequestSet, Sessions
 from bench.server import Server
+
+if TYPE_CHECKING:
+    from bench.world import WorldSample
 
 Comparison = Literal[">=", ">", "<=", "<"]
 _COMPARE: dict[Comparison, Callable[[float, float], bool]] = {
@@ -118,6 +122,8 @@ class Config:
     connections: int
     loadgen: Literal["auto", "wrk", "python"]
     only: tuple[str, ...]
+    world: str = "medium"  # BENCH_WORLD: the size of bench/world.py the page rows read
+    baseline_seconds: int = 1  # the short baseline runs between page rows
 
     @classmethod
     def from_env(cls) -> Config:
@@ -125,13 +131,18 @@ class Config:
         if loadgen not in ("auto", "wrk", "python"):
             raise SystemExit(f"BENCH_LOADGEN must be auto, wrk or python; got {loadgen!r}")
         only = os.environ.get("BENCH_ONLY", "")
+        seconds = _positive_int("BENCH_SECONDS", 10)
         return cls(
-            seconds=_positive_int("BENCH_SECONDS", 10),
+            seconds=seconds,
             warmup_seconds=_positive_int("BENCH_WARMUP_SECONDS", 2),
             threads=_positive_int("BENCH_THREADS", 2),
             connections=_positive_int("BENCH_CONNECTIONS", 8),
             loadgen=loadgen,  # type: ignore[arg-type]  # checked just above
             only=tuple(word.strip() for word in only.split(",") if word.strip()),
+            world=os.environ.get("BENCH_WORLD", "") or "medium",
+            # A third of a page row's run: long enough for a steady rate of the cheap
+            # baseline, short enough to run one between every two page rows.
+            baseline_seconds=_positive_int("BENCH_BASELINE_SECONDS", max(1, round(seconds / 3))),
         )
 
 
@@ -153,16 +164,73 @@ class Context:
     loadgen: LoadGenerator
     data_dir: Path
     baseline_rps: float | None = None
+    sessions: Sessions = field(default_factory=Sessions)  # minted once, shared by the rows
+    server_restarts: int = 0  # gunicorn started again after an outside stop (bench/rows.py)
     _django_ready: bool = False
+    _world: WorldSample | None = None
+    world_counts: dict[str, int] = field(default_factory=dict)
+    world_seconds: float = 0.0
 
     def url(self, path: str) -> str:
         return f"{self.server.base_url}{path}"
 
-    def load(self, path: str) -> LoadResult:
-        """Warm up, then measure throughput on ``path`` for the configured duration."""
-        url = self.url(path)
-        self.loadgen.run(url, seconds=self.config.warmup_seconds)
-        return self.loadgen.run(url, seconds=self.config.seconds)
+    def load(
+        self, path: str = "/", *, requests: RequestSet | None = None, warmup: bool = True
+    ) -> LoadResult:
+        """Warm up, then measure throughput for the configured duration: on ``path``, or
+        cycling through ``requests`` (bench/rotation.py)."""
+        url = self.url(path if requests is None else "/")
+        if warmup and requests is not None:
+            self.prime(requests)
+        if warmup:
+            self.loadgen.run(url, seconds=self.config.warmup_seconds, requests=requests)
+        return self.loadgen.run(url, seconds=self.config.seconds, requests=requests)
+
+    def prime(self, requests: RequestSet) -> None:
+        """Fetch every request of the rotation once, ``connections`` at a time, before the
+        warm-up: the measured run then sees the caches warm on each of its keys (every
+        person's header, every object's page) rather than a first pass of misses, which
+        a few seconds of warm-up over 1,000 keys would leave."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from bench.load import probe
+
+        def fetch(request: Any) -> int:
+            return probe(self.url(request.path), cookie=request.cookie, timeout=60)[0]
+
+        with ThreadPoolExecutor(max_workers=self.config.connections) as pool:
+            list(pool.map(fetch, requests.requests))
+
+    def load_short(self, path: str) -> LoadResult:
+        """A short run on ``path`` without warm-up: the baseline between page rows."""
+        return self.loadgen.run(self.url(path), seconds=self.config.baseline_seconds)
+
+    def world(self) -> WorldSample:
+        """The database topped up to the world of ``BENCH_WORLD`` (bench/world.py; built
+        once a run, by the first row that asks) and its sample of people and objects."""
+        if self._world is None:
+            import sys
+            import time
+
+            self.setup_django()
+            from bench import world
+
+            if self.config.world not in world.SIZES:
+                raise SystemExit(
+                    f"BENCH_WORLD must be one of {', '.join(world.SIZES)}; "
+                    f"got {self.config.world!r}"
+                )
+            started = time.perf_counter()
+
+            def progress(message: str) -> None:
+                print(f"bench: world {self.config.world}: {message}", file=sys.stderr, flush=True)
+
+            progress("building (a first build takes minutes) ...")
+            self.world_counts = dict(world.build(self.config.world, progress=progress))
+            self._world = world.sample()
+            self.world_seconds = time.perf_counter() - started
+            progress(f"ready in {self.world_seconds:.0f} s: {self.world_counts}")
+        return self._world
 
     def setup_django(self) -> None:
         """Make the ORM usable in this process, on the bench database the server uses."""

@@ -14,10 +14,12 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
+
+from bench.rotation import RequestSet, lua_script, start_offset
 
 LOOPBACK = "127.0.0.1"
 HTTP_TIMEOUT = 5.0
@@ -33,6 +35,8 @@ class LoadResult:
     non_2xx: int
     socket_errors: dict[str, int] = field(default_factory=dict)
     latency_ms: dict[str, float] = field(default_factory=dict)  # p50, p99
+    unmarked: int = 0  # 2xx responses without the set's marker (signed out, say)
+    rotated: int = 1  # how many distinct requests the generator cycled through
 
     @property
     def errors(self) -> int:
@@ -42,7 +46,16 @@ class LoadResult:
 class LoadGenerator(Protocol):
     name: str
 
-    def run(self, url: str, *, seconds: int) -> LoadResult: ...
+    def run(self, url: str, *, seconds: int, requests: RequestSet | None = None) -> LoadResult:
+        """Load ``url`` for ``seconds``; with ``requests``, ``url`` is the server's base and
+        the generator cycles through the set's paths and cookies (bench/rotation.py)."""
+        ...
+
+
+def _request_set(url: str, requests: RequestSet | None) -> tuple[str, int, RequestSet]:
+    """(host, port, the set to cycle through): ``url`` alone is a set of one."""
+    host, port, path = check_loopback(url)
+    return host, port, requests if requests is not None else RequestSet.single(path)
 
 
 def check_loopback(url: str) -> tuple[str, int, str]:
@@ -54,12 +67,13 @@ def check_loopback(url: str) -> tuple[str, int, str]:
     return parts.hostname, parts.port, f"{path}?{parts.query}" if parts.query else path
 
 
-def probe(url: str) -> tuple[int, bytes]:
-    """The status and body of one GET on ``url``, redirects not followed."""
+def probe(url: str, *, cookie: str = "", timeout: float = HTTP_TIMEOUT) -> tuple[int, bytes]:
+    """The status and body of one GET on ``url`` (with ``cookie`` as its Cookie header),
+    redirects not followed."""
     host, port, path = check_loopback(url)
-    conn = http.client.HTTPConnection(host, port, timeout=HTTP_TIMEOUT)
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -68,38 +82,27 @@ def probe(url: str) -> tuple[int, bytes]:
 
 # ---------------------------------------------------------------------------------- wrk
 
-# Counts every response outside 2xx (wrk itself lumps 3xx in with success) across threads.
-_WRK_SCRIPT = """
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) non2xx = 0 end
-function response(status, headers, body)
-  if status < 200 or status > 299 then non2xx = non2xx + 1 end
-end
-function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do total = total + thread:get("non2xx") end
-  io.write(string.format("bench-non2xx: %d\\n", total))
-end
-"""
-
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 @dataclass
 class Wrk:
-    """`wrk -t<threads> -c<connections> -d<seconds>s` with a status-counting script."""
+    """`wrk -t<threads> -c<connections> -d<seconds>s` with the rotation script of
+    bench/rotation.py (a set of one request when no set is given), which also counts the
+    responses outside 2xx (wrk itself lumps 3xx in with success) and those without the
+    set's marker."""
 
     binary: str
     threads: int
     connections: int
     name: str = "wrk"
 
-    def run(self, url: str, *, seconds: int) -> LoadResult:
-        check_loopback(url)
+    def run(self, url: str, *, seconds: int, requests: RequestSet | None = None) -> LoadResult:
+        host, port, rotation = _request_set(url, requests)
         with tempfile.TemporaryDirectory(prefix="hitrecord-bench-wrk-") as tmp:
-            script = Path(tmp) / "count.lua"
-            script.write_text(_WRK_SCRIPT)
+            listed = rotation.write(Path(tmp) / "requests.tsv")
+            script = Path(tmp) / "rotate.lua"
+            script.write_text(lua_script(listed, threads=self.threads, marker=rotation.marker))
             command = [
                 self.binary,
                 f"-t{self.threads}",
@@ -109,7 +112,7 @@ class Wrk:
                 "--latency",
                 "-s",
                 str(script),
-                url,
+                f"http://{host}:{port}/",
             ]
             done = subprocess.run(
                 command, capture_output=True, text=True, timeout=seconds + 60, check=False
@@ -120,10 +123,12 @@ class Wrk:
 
 
 def parse_wrk(output: str) -> LoadResult:
-    """The numbers of one `wrk --latency -s count.lua` run."""
+    """The numbers of one `wrk --latency -s rotate.lua` run."""
     totals = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m),", output)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
     non_2xx = re.search(r"bench-non2xx: (\d+)", output)
+    unmarked = re.search(r"bench-unmarked: (\d+)", output)
+    listed = re.search(r"bench-requests: (\d+)", output)
     if not (totals and rps and non_2xx):
         raise RuntimeError(f"could not read wrk's output:\n{output}")
     errors = re.search(
@@ -145,6 +150,8 @@ def parse_wrk(output: str) -> LoadResult:
         non_2xx=int(non_2xx.group(1)),
         socket_errors=socket_errors,
         latency_ms=latency,
+        unmarked=int(unmarked.group(1)) if unmarked else 0,
+        rotated=int(listed.group(1)) if listed else 1,
     )
 
 
@@ -181,13 +188,15 @@ def wrk_version(binary: str) -> str:
 class _Tally:
     requests: int = 0
     non_2xx: int = 0
+    unmarked: int = 0
     errors: int = 0
     latencies: list[float] = field(default_factory=list)
 
 
 @dataclass
 class PythonLoad:
-    """The fallback: one thread per connection, each reusing its connection where it can.
+    """The fallback: one thread per connection, each reusing its connection where it can,
+    each cycling through the request set from its own offset (as the wrk script does).
 
     gunicorn's sync workers close every connection after its response; http.client then
     opens a new one for the next request, as wrk does. Slower than wrk (the GIL), so a row
@@ -197,31 +206,41 @@ class PythonLoad:
     connections: int
     name: str = "python"
 
-    def run(self, url: str, *, seconds: int) -> LoadResult:
-        host, port, path = check_loopback(url)
+    def run(self, url: str, *, seconds: int, requests: RequestSet | None = None) -> LoadResult:
+        host, port, rotation = _request_set(url, requests)
         deadline = time.monotonic() + seconds
         tallies = [_Tally() for _ in range(self.connections)]
+        n = len(rotation)
         threads = [
-            threading.Thread(target=_hammer, args=(host, port, path, deadline, tally))
-            for tally in tallies
+            threading.Thread(
+                target=_hammer,
+                args=(host, port, rotation, start_offset(i, self.connections, n), deadline, tally),
+            )
+            for i, tally in enumerate(tallies)
         ]
         started = time.monotonic()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        return _summarise(tallies, time.monotonic() - started)
+        return replace(_summarise(tallies, time.monotonic() - started), rotated=n)
 
 
-def _hammer(host: str, port: int, path: str, deadline: float, tally: _Tally) -> None:
+def _hammer(
+    host: str, port: int, rotation: RequestSet, offset: int, deadline: float, tally: _Tally
+) -> None:
     conn = http.client.HTTPConnection(host, port, timeout=HTTP_TIMEOUT)
+    prepared = [(r.path, {"Cookie": r.cookie} if r.cookie else {}) for r in rotation.requests]
+    position = offset
     try:
         while time.monotonic() < deadline:
+            path, headers = prepared[position]
+            position = (position + 1) % len(prepared)
             sent = time.monotonic()
             try:
-                conn.request("GET", path)
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
-                response.read()
+                body = response.read()
             except (OSError, http.client.HTTPException):
                 tally.errors += 1
                 conn.close()
@@ -230,6 +249,8 @@ def _hammer(host: str, port: int, path: str, deadline: float, tally: _Tally) -> 
             tally.requests += 1
             if not 200 <= response.status <= 299:
                 tally.non_2xx += 1
+            elif rotation.marker and rotation.marker not in body:
+                tally.unmarked += 1
     finally:
         conn.close()
 
@@ -243,6 +264,7 @@ def _summarise(tallies: list[_Tally], elapsed: float) -> LoadResult:
         seconds=elapsed,
         rps=requests / elapsed if elapsed else 0.0,
         non_2xx=sum(tally.non_2xx for tally in tallies),
+        unmarked=sum(tally.unmarked for tally in tallies),
         socket_errors={"errors": sum(tally.errors for tally in tallies)},
         latency_ms={"p50": percentiles[49], "p99": percentiles[98]} if percentiles else {},
     )

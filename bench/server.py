@@ -138,6 +138,10 @@ class Server:
             self._log.close()
             self._log = None
 
+    def exit_status(self) -> int | None:
+        """gunicorn's exit status if it is gone (negative: killed by that signal), else None."""
+        return None if self._process is None else self._process.poll()
+
     def worker_pids(self) -> list[int]:
         """The worker processes' ids (Linux: the master's children)."""
         children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text()

@@ -23,3 +23,15 @@ if not os.environ.get("HITRECORD_DATA_DIR"):
 from hitrecord.settings.base import *  # noqa: E402, F403
 
 ROOT_URLCONF = "bench.urls"
+
+# The lineage and split-preview API rows load those endpoints from one address far past
+# their production rates (60/min): lift the two throttles for the bench only. The other
+# scopes (sign-up) keep theirs; production settings are untouched.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],  # noqa: F405
+        "lineage": None,
+        "split": None,
+    },
+}

@@ -94,6 +94,10 @@ def _text(value: object) -> str:
         return "t" if value else "f"
     if hasattr(value, "isoformat"):
         return value.isoformat()  # type: ignore[no-any-return]
+    if hasattr(value, "adapted") and hasattr(value, "dumps"):
+        # A JSONField's value as Django prepares it (psycopg2's Json adapter, whose str()
+        # is SQL, not COPY text): the JSON document itself.
+        value = value.dumps(value.adapted)
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
@@ -332,6 +336,63 @@ def measure() -> dict[str, object]:
         "contributions": Contribution.objects.count(),
         "share_exact_max_chars": digits,
         "previews": _previews(project, rows),
+    }
+
+
+def cut_ratio(slug: str) -> dict[str, object]:
+    """The same ratio as ``measure`` for the latest locked version of project ``slug``, on
+    whatever database Django is set up on (the bench's world, in the bench process): the
+    raw cursor on ``upstream_graph_sql`` (warm, median of 5) against the cold computation
+    (median of 5), and whether it equals the credits the version stored."""
+    from django.db import connection
+
+    from contributions.lineage import upstream_graph_sql
+    from payouts.models import PersonCredit
+    from payouts.selectors import credits_of_items, latest_version
+    from projects.models import Project
+
+    version = latest_version(project=Project.objects.get(slug=slug))
+    if version is None:
+        raise RuntimeError(f"{slug} has no locked version")
+    share = version.remix_upstream_share
+    rows = list(
+        version.items.order_by("position", "pk").values_list(
+            "contribution_id", "weight", "upstream_share"
+        )
+    )
+    sql, params = upstream_graph_sql(sorted({cid for cid, _, _ in rows}))
+
+    def raw() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return len(cursor.fetchall())
+
+    fetched = raw()  # warm-up
+    raw_median, raw_times = _median_seconds(raw)
+    compute_median, compute_times = _median_seconds(lambda: _compute(rows, share))
+    people, entries = _compute(rows, share)
+    result = credits_of_items(rows, upstream_share=share)
+    stored = dict(
+        PersonCredit.objects.filter(credits__version=version).values_list(
+            "person_id", "share_exact"
+        )
+    )
+    return {
+        "slug": slug,
+        "version": version.number,
+        "items": len(rows),
+        "contributions_reached": len(result.reached),
+        "rows_fetched": fetched,
+        "people": people,
+        "explanation_entries": entries,
+        "raw_seconds": raw_median,
+        "raw_times": raw_times,
+        "compute_seconds": compute_median,
+        "compute_times": compute_times,
+        "ratio": compute_median / raw_median if raw_median else None,
+        "credits_stored": bool(stored),
+        "matches_stored_credits": stored == {a: p.share_exact for a, p in result.people.items()},
+        "vendor": connection.vendor,
     }
 
 

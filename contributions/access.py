@@ -96,12 +96,16 @@ def contributions_visible_to(viewer: Viewer, *, prefix: str = "") -> Q:
 # --- fetching -----------------------------------------------------------------------------
 
 
-def contribution_for_viewer(*, viewer: Viewer, pk: Any, detail: bool = False) -> Contribution:
+def contribution_for_viewer(
+    *, viewer: Viewer, pk: Any, detail: bool = False, unchecked: bool = False
+) -> Contribution:
     """The contribution, when ``viewer`` may see it; otherwise ``Http404``.
 
     ``pk`` may come straight from a URL: an id that cannot exist is a 404 too. With
     ``detail`` it comes with what its page shows (sources, and the remixes ``viewer`` may
-    see), in a fixed number of queries; without, with its author and project."""
+    see), in a fixed number of queries; without, with its author and project.
+    ``unchecked`` skips the final check, for a page whose real viewer was checked before
+    and whose shared fragment is rendered as a visitor would see it."""
     contribution_id = parse_id(pk)
     if contribution_id is None:
         raise Http404(NOT_FOUND)
@@ -112,7 +116,7 @@ def contribution_for_viewer(*, viewer: Viewer, pk: Any, detail: bool = False) ->
         )
     else:
         contribution = selectors.contribution_get(contribution_id)
-    if contribution is None or not can_view(viewer, contribution):
+    if contribution is None or not (unchecked or can_view(viewer, contribution)):
         raise Http404(NOT_FOUND)
     return contribution
 
@@ -162,7 +166,11 @@ def comments_for_moderation(*, user: Viewer, queryset: QuerySet[Comment]) -> Que
 
 
 def lineage_for_viewer(
-    *, viewer: Viewer, contribution: Contribution, limit: int | None = DEFAULT_LIMIT
+    *,
+    viewer: Viewer,
+    contribution: Contribution,
+    limit: int | None = DEFAULT_LIMIT,
+    whole: Lineage | None = None,
 ) -> Lineage:
     """The lineage of a contribution ``viewer`` may see, without the nodes they may not.
 
@@ -170,7 +178,8 @@ def lineage_for_viewer(
     descendants of its own: it only appears as a leaf among the descendants (a remix still
     processing, or rejected). Dropping those leaves, and the links to them, leaves every
     other path intact. "And N more" counts still include leaves beyond ``limit``."""
-    whole = lineage_query(contribution.pk, limit=limit)
+    if whole is None:  # the caller may hold it already (a page's cached copy)
+        whole = lineage_query(contribution.pk, limit=limit)
 
     def keep(node: LineageNode) -> bool:
         return can_view_state(viewer, status=node.status, author_id=node.author_id)
@@ -184,6 +193,36 @@ def lineage_for_viewer(
         kept.add(whole.focus.id)
     edges = tuple(e for e in whole.edges if e.source_id in kept and e.remix_id in kept)
     return dataclasses.replace(whole, ancestors=ancestors, descendants=descendants, edges=edges)
+
+
+def unfinished_authors(whole: Lineage) -> frozenset[int]:
+    """Who authored the lineage's unfinished nodes: the only people who see more of it
+    than a visitor does (with staff)."""
+    return frozenset(
+        node.author_id
+        for node in (*whole.ancestors, *whole.descendants)
+        if node.status != Contribution.Status.READY
+    )
+
+
+def sees_public_lineage(viewer: Viewer, unfinished_by: frozenset[int]) -> bool:
+    """Whether ``viewer`` sees exactly what a visitor sees of a lineage (and of the
+    focus's remixes), given ``unfinished_authors`` of it: not staff, and the author of
+    none of its unfinished nodes. Such a viewer may be served a fragment rendered for
+    visitors."""
+    if _is_staff(viewer):
+        return False
+    if not _signed_in(viewer):
+        return True
+    return viewer.pk not in unfinished_by
+
+
+def page_role(viewer: Viewer, contribution: Contribution) -> str:
+    """The viewer's kind on a contribution's page, for a cached fragment's key: what the
+    page offers differs only by this."""
+    if can_act_as_author(viewer, contribution):
+        return "author"
+    return "signed-in" if _signed_in(viewer) else "visitor"
 
 
 # --- files --------------------------------------------------------------------------------

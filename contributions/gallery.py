@@ -48,5 +48,15 @@ def gallery_context(
     }
 
 
+def gallery_params(request: HttpRequest) -> str:
+    """What of the request picks the gallery's page, normalised: part of a cached
+    fragment's key (unknown values count as absent, as ``gallery_context`` ignores them)."""
+    kind = request.GET.get("kind") or ""
+    if kind not in Contribution.Kind.values:
+        kind = ""
+    needs_remix = request.GET.get("needs_remix") in {"1", "on", "true"}
+    return f"{kind}|{int(needs_remix)}|{_page_number(request)}"
+
+
 def _page_number(request: HttpRequest) -> int:
     return parse_page(request.GET.get("page"))

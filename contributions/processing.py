@@ -42,7 +42,14 @@ from django.db import transaction
 from accounts.models import Notification
 from accounts.services import notify
 from contributions.models import Contribution
-from contributions.services import notify_call_answered, stored_names
+from contributions.selectors import contribution_scope
+from contributions.services import (
+    contributions_changed,
+    notify_call_answered,
+    source_ids,
+    stored_names,
+)
+from hitrecord import fragments
 from hitrecord.media import (
     MediaRejected,
     check_image,
@@ -117,6 +124,7 @@ def contribution_process(*, contribution_id: int) -> Contribution | None:
             contribution.status = Contribution.Status.READY
             contribution.processing_step = Contribution.Step.DONE
             contribution.save()
+            contributions_changed([contribution], related_ids=source_ids(contribution))
             notify_call_answered(contribution)  # now the directors can look at it
     if contribution is None:  # another run or a take-down got there first
         _delete_best_effort(storage, made.names())
@@ -142,6 +150,7 @@ def _step(claimed: Contribution, step: str) -> None:
     Contribution.objects.filter(pk=claimed.pk, status=Contribution.Status.PROCESSING).update(
         processing_step=step
     )
+    fragments.bump(contribution_scope(claimed.pk))
 
 
 def _make(claimed: Contribution, path: Path, storage: Storage) -> Made:
@@ -266,6 +275,7 @@ def _reject(contribution: Contribution, reason: str) -> list[str]:
     contribution.processing_step = ""
     contribution.rejection_reason = reason[:500]
     contribution.save()
+    contributions_changed([contribution], related_ids=source_ids(contribution))
     notify(
         recipient=contribution.author,
         kind=Notification.Kind.UPLOAD,

@@ -15,6 +15,12 @@ from contributions.models import Comment, Contribution, Source
 COMMENTS_PAGE_SIZE = 20
 
 
+def contribution_scope(contribution_id: int) -> str:
+    """The version scope of one contribution's page (``hitrecord.fragments``): bumped by
+    ``contributions.services.contributions_changed`` and by processing."""
+    return f"contribution:{contribution_id}"
+
+
 def _visible() -> Q:
     return Q(status=Contribution.Status.READY, withdrawn=False, removed=False)
 

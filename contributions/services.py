@@ -4,7 +4,7 @@ deleting, taking down, and feedback."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -19,16 +19,18 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts.models import Notification, User
+from accounts.selectors import person_scope
 from accounts.services import audit_record, notify, notify_many, notify_project_directors
 from contributions.models import WEIGHT_DEFAULT, Comment, Contribution, Source
-from contributions.selectors import COMMENTS_PAGE_SIZE
+from contributions.selectors import COMMENTS_PAGE_SIZE, contribution_scope
 from contributions.uploads import UPLOAD_PREFIX
-from hitrecord import throttling
+from hitrecord import fragments, throttling
 from hitrecord.errors import ConflictError
 from hitrecord.markdown import render_markdown
 from hitrecord.media import MediaInfo, MediaRejected, generated_name, precheck_head, precheck_media
 from hitrecord.media.checks import HEAD_BYTES
 from projects.models import Call, Membership, Project
+from projects.selectors import project_scope
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,26 @@ class SourceSpec:
 
     contribution_id: int
     weight: Decimal = WEIGHT_DEFAULT
+
+
+def contributions_changed(
+    contributions: Iterable[Contribution], *, related_ids: Iterable[int] = ()
+) -> None:
+    """These contributions changed (or were made, or deleted): their pages, their projects'
+    pages and those of ``related_ids`` (sources that gained or lost a remix) render afresh
+    (``hitrecord.fragments.bump``). Every write here calls it; lineage pictures elsewhere
+    in a chain may lag by ``FRAGMENT_SECONDS``."""
+    rows = list(contributions)
+    fragments.bump(
+        *dict.fromkeys(
+            [
+                *(contribution_scope(c.pk) for c in rows),
+                *(contribution_scope(pk) for pk in related_ids),
+                *(project_scope(c.project_id) for c in rows),
+                *(person_scope(c.author_id) for c in rows),
+            ]
+        )
+    )
 
 
 def parse_weight(raw: Any) -> Decimal:
@@ -225,6 +247,7 @@ def _submit(
             )
             _notify_remixed(contribution, [source for source, _ in resolved])
             notify_call_answered(contribution)  # text is ready now; media once processed
+            contributions_changed([contribution], related_ids=[src.pk for src, _ in resolved])
             if info is not None:
                 from contributions.tasks import contribution_process
 
@@ -359,6 +382,7 @@ def contribution_withdraw(*, contribution: Contribution, by: User) -> Contributi
         contribution.withdrawn_at = timezone.now()
         contribution.save(update_fields=["withdrawn", "withdrawn_at", "updated_at"])
         audit_record(actor=by, action="contribution.withdraw", target=contribution)
+        contributions_changed([contribution], related_ids=source_ids(contribution))
     return contribution
 
 
@@ -382,8 +406,10 @@ def contribution_delete(*, contribution: Contribution, by: User) -> None:
         )
     names = stored_names(contribution)
     storage = contribution.file.storage
+    sources = source_ids(contribution)
     try:
         with transaction.atomic():
+            contributions_changed([contribution], related_ids=sources)
             audit_record(
                 actor=by,
                 action="contribution.delete",
@@ -397,6 +423,11 @@ def contribution_delete(*, contribution: Contribution, by: User) -> None:
             "withdraw it instead."
         ) from None
     transaction.on_commit(partial(_delete_files, storage, names))
+
+
+def source_ids(contribution: Contribution) -> list[int]:
+    """The contributions this one remixes: their pages list it."""
+    return list(contribution.source_links.values_list("source_id", flat=True))
 
 
 def stored_names(contribution: Contribution) -> list[str]:
@@ -436,6 +467,7 @@ def contribution_take_down(*, contribution: Contribution, by: User, reason: str)
         contribution.text = ""
         contribution.text_html = ""
         contribution.save()
+        contributions_changed([contribution], related_ids=source_ids(contribution))
         audit_record(
             actor=by,
             action="contribution.take_down",
@@ -466,6 +498,7 @@ def comment_create(*, contribution: Contribution, author: User, body: str) -> Co
     with transaction.atomic():
         comment = Comment.objects.create(contribution=contribution, author=author, body=body)
         _notify_commented(comment)
+        fragments.bump(contribution_scope(contribution.pk))
     return comment
 
 
@@ -478,6 +511,7 @@ def comment_hide(*, comment: Comment, by: User, reason: str = "") -> Comment:
     with transaction.atomic():
         comment.hidden = True
         comment.save(update_fields=["hidden"])
+        fragments.bump(contribution_scope(comment.contribution_id))
         audit_record(
             actor=by,
             action="comment.hide",
@@ -532,6 +566,7 @@ def source_add_missing(
         try:
             with transaction.atomic():
                 link = Source.objects.create(contribution=remix, source=source, weight=parsed)
+            contributions_changed([remix], related_ids=[source.pk])
         except IntegrityError:
             raise ConflictError(
                 f"Contribution {source.pk} is already a source of {remix.pk}."

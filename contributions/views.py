@@ -7,69 +7,152 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from accounts.selectors import PEOPLE_SCOPE
 from contributions import access, selectors, services
 from contributions.forms import CommentForm, ContributionForm
+from contributions.lineage import Lineage
+from contributions.lineage import lineage as lineage_query
 from contributions.lineage_svg import lineage_picture
 from contributions.models import Contribution
 from contributions.uploads import UPLOAD_PREFIX
+from hitrecord import fragments
 from hitrecord.errors import ConflictError
-from hitrecord.params import parse_ids, parse_page
+from hitrecord.params import parse_id, parse_ids, parse_page
 from payouts.selectors import used_in_cuts
 from projects.models import Call, Project
 
 PROCESSING_REFRESH_SECONDS = 4
+# The page's picture shows the nearest 12 ancestors and 12 descendants and says "and N
+# more" (DESIGN.md): a hundred boxes were 370 KB of SVG and no more readable; the API's
+# lineage has them all.
+PICTURE_LIMIT = 12
 
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The contribution (404 for unfinished work unless you are its author or staff), its
     lineage without what you may not see, and its comments, oldest first, paged by
-    ``?comments=<page>``."""
-    contribution = access.contribution_for_viewer(viewer=request.user, pk=pk, detail=True)
-    picture = access.lineage_for_viewer(viewer=request.user, contribution=contribution)
-    comments = Paginator(
-        selectors.comment_list(contribution_id=contribution.pk), selectors.COMMENTS_PAGE_SIZE
-    ).get_page(parse_page(request.GET.get("comments")))
-    sources = list(contribution.source_links.all())
-    remixes = list(contribution.remix_links.all())
+    ``?comments=<page>``.
+
+    The page below the header is a cached fragment per contribution version and viewer
+    role (visitor, signed in, its author), rendered with what a visitor may see. Whoever
+    would see more than that (staff; the author of unfinished work in this lineage) gets
+    it rendered for them alone."""
+    viewer = request.user
+    contribution_id = parse_id(pk)
+    if contribution_id is None:
+        raise Http404(access.NOT_FOUND)
+    token = fragments.versions(selectors.contribution_scope(contribution_id), PEOPLE_SCOPE)
+    contribution = fragments.cached_value(
+        f"contribution-head:{contribution_id}:{token}",
+        lambda: access.contribution_for_viewer(viewer=viewer, pk=contribution_id, unchecked=True),
+        local=True,
+    )
+    if not access.can_view(viewer, contribution):
+        raise Http404(access.NOT_FOUND)
+    comments_number = parse_page(request.GET.get("comments"))
+    whole = _WholeLineage(contribution.pk)
+    unfinished_by = fragments.cached_value(
+        f"lineage-unfinished:{contribution.pk}:{token}",
+        lambda: access.unfinished_authors(whole.get()),
+        local=True,
+    )
+    if not access.sees_public_lineage(viewer, unfinished_by):
+        body = fragments.serve(
+            request,
+            fragments.render(
+                "contributions/_detail_body.html",
+                _detail_context(viewer, viewer, contribution.pk, comments_number, whole),
+            ),
+        )
+    else:
+        role = access.page_role(viewer, contribution)
+        key = f"contribution-page:{contribution.pk}:{token}:{role}:{comments_number}"
+        body = fragments.fragment(
+            request,
+            key,
+            "contributions/_detail_body.html",
+            lambda: _detail_context(
+                AnonymousUser(), viewer, contribution.pk, comments_number, whole
+            ),
+        )
     return render(
         request,
         "contributions/detail.html",
         {
             "contribution": contribution,
-            "sources": sources,
-            "remixes": remixes,
-            "used_in_cuts": used_in_cuts([contribution.pk]).get(contribution.pk, 0),
-            "comments_page": comments,
-            "comment_form": CommentForm(),
-            "lineage": picture,
-            # the caption counts what the page lists: direct sources, visible remixes
-            "lineage_picture": lineage_picture(
-                picture,
-                focus_id=contribution.pk,
-                direct_sources=len(sources),
-                direct_remixes=len(remixes),
-            ),
-            # "Remix this" and the empty lineage's "Remix it!": browsable work only
-            "remix_url": f"{reverse('contributions:new')}?{urlencode({'remix': contribution.pk})}"
-            if contribution.is_visible
-            else "",
+            "body": body,
             "refresh_seconds": PROCESSING_REFRESH_SECONDS
             if contribution.status == Contribution.Status.PROCESSING
             else None,
-            "is_author": access.can_act_as_author(request.user, contribution),
         },
     )
+
+
+class _WholeLineage:
+    """The whole lineage (every node, before any viewer's filter), queried at most once a
+    request and only when something needs it: a repeat view needs only who authored its
+    unfinished nodes (cached beside the page under the contribution's version, so the
+    descendants of a chain may lag by ``FRAGMENT_SECONDS``, its own changes never do)."""
+
+    def __init__(self, contribution_id: int) -> None:
+        self.contribution_id = contribution_id
+        self._whole: Lineage | None = None
+
+    def get(self) -> Lineage:
+        if self._whole is None:
+            self._whole = lineage_query(self.contribution_id, limit=PICTURE_LIMIT)
+        return self._whole
+
+
+def _detail_context(
+    sees: Any, viewer: Any, pk: int, comments_number: int, whole: _WholeLineage
+) -> dict[str, Any]:
+    """What ``_detail_body.html`` shows: visibility as ``sees`` may see it (a visitor for a
+    shared fragment), actions as ``viewer`` may take them."""
+    contribution = access.contribution_for_viewer(viewer=sees, pk=pk, detail=True, unchecked=True)
+    picture = access.lineage_for_viewer(viewer=sees, contribution=contribution, whole=whole.get())
+    comments = Paginator(
+        selectors.comment_list(contribution_id=contribution.pk), selectors.COMMENTS_PAGE_SIZE
+    ).get_page(comments_number)
+    sources = list(contribution.source_links.all())
+    remixes = list(contribution.remix_links.all())
+    remix_url = (
+        f"{reverse('contributions:new')}?{urlencode({'remix': contribution.pk})}"
+        if contribution.is_visible
+        else ""
+    )
+    return {
+        "contribution": contribution,
+        "signed_in": bool(getattr(viewer, "is_authenticated", False)),
+        "sources": sources,
+        "remixes": remixes,
+        "used_in_cuts": used_in_cuts([contribution.pk]).get(contribution.pk, 0),
+        "comments_page": comments,
+        "comment_form": CommentForm(),
+        "lineage": picture,
+        # the caption counts what the page lists: direct sources, visible remixes
+        "lineage_picture": lineage_picture(
+            picture,
+            focus_id=contribution.pk,
+            direct_sources=len(sources),
+            direct_remixes=len(remixes),
+        ),
+        # "Remix this" and the empty lineage's "Remix it!": browsable work only
+        "remix_url": remix_url,
+        "is_author": access.can_act_as_author(viewer, contribution),
+    }
 
 
 def _member_projects(user: User) -> QuerySet[Project]:

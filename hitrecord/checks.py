@@ -7,10 +7,13 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Tags, Warning, register
 
-# Caches that live inside one process: every web process would keep its own counts.
+# Caches that live inside one process, or on one machine (the embedded default's files):
+# web processes elsewhere would keep their own counts, sessions and page versions.
 PER_PROCESS_CACHES = {
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+    "hitrecord.filecache.SharedFileCache",
 }
 
 
@@ -25,8 +28,9 @@ def shared_cache_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
         return []
     return [
         Warning(
-            "The cache is in-process memory: with several web processes each one counts "
-            "sign-in attempts and rate limits on its own, multiplying every limit.",
+            "The cache is kept by this machine alone (in memory or in files): web processes "
+            "on other machines would each count sign-in attempts and rate limits on their "
+            "own, and keep their own sessions and cached pages.",
             hint="Set CACHE_URL to a Redis shared by all web processes, e.g. redis://redis:6379/1.",
             obj=backend,
             id="hitrecord.W001",

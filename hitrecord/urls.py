@@ -5,16 +5,20 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.urls import auth_urlpatterns
 from hitrecord import views
+from hitrecord.search import api as search_api
+from hitrecord.search import views as search_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/search/", search_api.Search.as_view(), name="api-search"),
     path("api/", include("accounts.api_urls")),
     path("api/", include("projects.api_urls")),
     path("api/", include("contributions.api_urls")),
     path("api/", include("payouts.api_urls")),
+    path("search/", search_views.search, name="search"),
     path("", include("accounts.urls")),
     path("", include(auth_urlpatterns)),
     path("", include("projects.urls")),

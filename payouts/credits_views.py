@@ -17,11 +17,13 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
+from accounts.selectors import PEOPLE_SCOPE
 from accounts.services import absolute_url
+from hitrecord import fragments
 from payouts import selectors
 from payouts.selectors import CreditEntry, Credits
 from projects.models import Membership, Project
-from projects.selectors import membership_of, project_get
+from projects.selectors import membership_of, project_get, project_id_for, project_scope
 
 FORMATS = ("html", "txt", "csv")
 FORMAT_HELP = "format must be txt or csv (or leave it out for the page)."
@@ -50,25 +52,42 @@ def credits_page(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponse(FORMAT_HELP, status=400, content_type="text/plain; charset=utf-8")
     if fmt != "html":
         return _download(slug, fmt)
-    project = project_get(slug=slug)
-    credits = selectors.credits_of(project=project)
-    can_direct = False
-    if credits.version is None:  # the empty state points a director at the cut page
+    project_id = project_id_for(slug=slug)
+    token = fragments.versions(project_scope(project_id), PEOPLE_SCOPE)
+    key = f"credits-page:{project_id}:{token}"
+
+    # A locked version's credits are the same for everyone: cached. Without one, the page
+    # points a director at the cut page, so it is rendered per person (and is cheap).
+    def build() -> dict[str, Any]:
+        project = project_get(slug=slug)
+        credits = selectors.credits_of(project=project)
+        html = "" if credits.version is None else _body(project, credits, can_direct=False)
+        return {"project": project, "html": html}
+
+    cached = fragments.cached_value(key, build, local=True)
+    project, html = cached["project"], cached["html"]
+    if not html:
         membership = membership_of(project=project, user=request.user)
         can_direct = bool(getattr(request.user, "is_staff", False)) or (
             membership is not None and membership.role == Membership.Role.DIRECTOR
         )
-    return render(
-        request,
-        "payouts/credits.html",
-        {
-            "project": project,
-            "credits": credits,
-            "version": credits.version,
-            "groups": _groups(credits),
-            "can_direct": can_direct,
-        },
-    )
+        html = _body(project, selectors.credits_of(project=project), can_direct=can_direct)
+    body = fragments.serve(request, html)
+    return render(request, "payouts/credits.html", {"project": project, "body": body})
+
+
+CREDITS_BODY = "payouts/_credits_body.html"
+
+
+def _body(project: Project, credits: Credits, *, can_direct: bool) -> str:
+    context = {
+        "project": project,
+        "credits": credits,
+        "version": credits.version,
+        "groups": _groups(credits),
+        "can_direct": can_direct,
+    }
+    return fragments.render(CREDITS_BODY, context)
 
 
 def _groups(credits: Credits) -> list[tuple[str, list[dict[str, Any]]]]:

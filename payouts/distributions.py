@@ -38,6 +38,7 @@ from payouts.models import (
     VersionCredits,
 )
 from payouts.money import AMOUNT_MAX_MINOR, clean_currency, format_minor
+from payouts.money_versions import money_changed
 from payouts.payee import payee_changes_before
 from payouts.selectors import latest_version
 from payouts.services import version_credits_compute
@@ -126,6 +127,7 @@ def revenue_record(
                 currency=code,
                 amount_minor=amount_minor,
             )
+            money_changed(projects=[project.pk])
             audit_record(
                 actor=by,
                 action="revenue.record",
@@ -228,6 +230,7 @@ def distribution_compute(*, distribution_id: int) -> Distribution | None:
         locked.save(
             update_fields=["pool_minor", "house_minor", "status", "computed_at", "failure_reason"]
         )
+        money_changed(distribution_ids=[locked.pk])
         audit_record(
             actor=None,
             action="distribution.compute",
@@ -247,6 +250,7 @@ def distribution_fail(*, distribution_id: int, reason: str) -> None:
         locked.status = Status.FAILED
         locked.failure_reason = reason[:500]
         locked.save(update_fields=["status", "failure_reason"])
+        money_changed(distribution_ids=[locked.pk])
         audit_record(
             actor=None, action="distribution.fail", target=locked, details={"reason": reason}
         )
@@ -290,6 +294,7 @@ def distribution_recompute(
                 raise ConflictError(
                     "This revenue already has a distribution that is not cancelled."
                 ) from None
+        money_changed(distribution_ids=[locked.pk, fresh.pk])
         audit_record(
             actor=by,
             action="distribution.recompute",
@@ -331,6 +336,7 @@ def distribution_propose(
         locked.proposed_at = now
         locked.claim_deadline = now + datetime.timedelta(days=claim_days)
         locked.save(update_fields=["status", "proposed_at", "claim_deadline"])
+        money_changed(distribution_ids=[locked.pk])
         audit_record(
             actor=by,
             action="distribution.propose",
@@ -376,6 +382,7 @@ def claim_file(*, distribution: Distribution, by: User, text: str) -> Claim:
         if Claim.objects.filter(distribution=locked, claimant=by).exists():
             raise ConflictError("You already filed a claim on this distribution.")
         claim = Claim.objects.create(distribution=locked, claimant=by, text=text)
+        money_changed(people=[by.pk])
         audit_record(
             actor=by, action="claim.file", target=claim, details={"distribution": locked.pk}
         )
@@ -400,9 +407,11 @@ def claim_answer(*, claim: Claim, by: User, accept: bool, answer: str) -> Claim:
         fresh.answered_by = by
         fresh.answered_at = timezone.now()
         fresh.save(update_fields=["status", "answer", "answered_by", "answered_at"])
+        money_changed(people=[fresh.claimant_id])
         if accept and locked.status == Status.PROPOSED:
             locked.status = Status.CANCELLED
             locked.save(update_fields=["status"])
+            money_changed(distribution_ids=[locked.pk])
             audit_record(actor=by, action="distribution.cancel", target=locked, details={})
         audit_record(
             actor=by,
@@ -460,6 +469,7 @@ def distribution_approve(*, distribution: Distribution, by: User) -> Distributio
         locked.approved_at = timezone.now()
         locked.approved_by = by
         locked.save(update_fields=["status", "approved_at", "approved_by"])
+        money_changed(distribution_ids=[locked.pk])
         audit_record(
             actor=by,
             action="distribution.approve",
@@ -501,6 +511,11 @@ def payment_batch_export(*, currency: str, by: User) -> PaymentBatch:
         )
         DistributionLine.objects.filter(pk__in=ids).update(
             payment_status=Payment.IN_BATCH, batch=batch
+        )
+        money_changed(
+            distribution_ids=DistributionLine.objects.filter(pk__in=ids)
+            .values_list("distribution_id", flat=True)
+            .distinct()
         )
         audit_record(
             actor=by, action="batch.export", target=batch, details={"lines": ids, "currency": code}
@@ -558,6 +573,7 @@ def line_mark_paid(*, line: DistributionLine, by: User, reference: str) -> Distr
         fresh.payment_reference = reference[:200]
         fresh.paid_at = timezone.now()
         fresh.save(update_fields=["payment_status", "payment_reference", "paid_at"])
+        money_changed(distribution_ids=[fresh.distribution_id])
         audit_record(actor=by, action="line.paid", target=fresh, details={"reference": reference})
         if not locked.lines.exclude(
             payment_status__in=[Payment.PAID, Payment.NOT_PAYABLE]
@@ -593,5 +609,6 @@ def line_mark_failed(*, line: DistributionLine, by: User, reason: str) -> Distri
         fresh.payment_status = Payment.FAILED
         fresh.failure_reason = reason[:500]
         fresh.save(update_fields=["payment_status", "failure_reason"])
+        money_changed(distribution_ids=[fresh.distribution_id])
         audit_record(actor=by, action="line.failed", target=fresh, details={"reason": reason})
     return fresh

@@ -367,3 +367,17 @@ class PayeeDetails(models.Model):
     @property
     def payable(self) -> bool:
         return bool(self.payout_email) and self.email_verified_at is not None
+
+
+class MoneyVersion(models.Model):
+    """A counter per money page ("ledger:<project id>", "earnings:<person id>"), raised in
+    the same transaction as every write that changes what the page shows
+    (``payouts.money_versions``). A page reads it with its first query and keys its
+    cached fragment by it, so a money page is exact from the instant the write commits:
+    it is never served from a cache keyed by anything the database does not say."""
+
+    scope = models.CharField(max_length=64, primary_key=True)
+    number = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.scope} #{self.number}"

@@ -9,23 +9,33 @@ and a 4xx status.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
+from accounts.selectors import people_version
+from hitrecord import fragments
 from hitrecord.errors import ConflictError, RateLimited
 from hitrecord.params import parse_id, parse_page
 from payouts import distributions, money_selectors, payee
-from payouts.models import Claim, DistributionLine, PayeeDetails
+from payouts.models import Claim, Distribution, DistributionLine, PayeeDetails
 from payouts.money import format_minor
-from projects.selectors import project_get
+from payouts.money_selectors import claims_open
+from payouts.money_versions import earnings_scope, ledger_scope, money_version
+from projects.models import Project
+from projects.selectors import project_get, project_id_for, projects_version
 
 CLAIM_MAX = 5000
 
@@ -48,18 +58,48 @@ def _errors_into(form: forms.Form, error: ValidationError, *, default_field: str
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def earnings_page(request: HttpRequest) -> HttpResponse:
-    """The signed-in person's lines across projects, with totals per currency."""
+    """The signed-in person's lines across projects, with totals per currency. A cached
+    fragment of their own, keyed by their earnings version read from the database (exact
+    from the instant a write commits) and the people version (it names people)."""
     person = cast(User, request.user)
-    earnings = money_selectors.earnings_of(person=person, page=parse_page(request.GET.get("page")))
-    return render(
-        request,
-        "payouts/earnings.html",
-        {
-            "earnings": earnings,
-            "page": earnings.page,
-            "payee": earnings.payee,
-        },
-    )
+    number = parse_page(request.GET.get("page"))
+    version = money_version(earnings_scope(person.pk))
+    key = f"earnings-page:{person.pk}:{version}:{people_version()}:{number}"
+
+    def build() -> tuple[str, list[Distribution]]:
+        earnings = money_selectors.earnings_of(person=person, page=number)
+        context = {"earnings": earnings, "page": earnings.page, "payee": earnings.payee}
+        return fragments.render(EARNINGS_BODY, context), [e.distribution for e in earnings.lines]
+
+    body = _money_fragment(request, key, build)
+    return render(request, "payouts/earnings.html", {"body": body})
+
+
+EARNINGS_BODY = "payouts/_earnings_body.html"
+LEDGER_BODY = "payouts/_ledger_body.html"
+
+
+def _money_fragment(
+    request: HttpRequest, key: str, build: Callable[[], tuple[str, list[Distribution]]]
+) -> SafeString:
+    """A money page's fragment under ``key`` (which holds its database version), built on
+    a miss. It also expires at the first claim deadline it shows, since "claims open" then
+    turns to "closed" with no write at all."""
+    now = timezone.now()
+    cached = fragments.local_get(key) or cache.get(key)
+    if cached is None or (cached["until"] is not None and now >= cached["until"]):
+        html, shown = build()
+        deadlines = [
+            d.claim_deadline for d in shown if claims_open(d, now=now) and d.claim_deadline
+        ]
+        until = min(deadlines) if deadlines else None
+        timeout = fragments.FRAGMENT_SECONDS
+        if until is not None:
+            timeout = max(1, min(timeout, math.ceil((until - now).total_seconds())))
+        cached = {"html": html, "until": until}
+        cache.set(key, cached, timeout)
+        fragments.local_put(key, cached, timeout)  # the key holds the database's version
+    return fragments.serve(request, cached["html"])
 
 
 # --- claims ---------------------------------------------------------------------------
@@ -147,14 +187,27 @@ def claim_page(request: HttpRequest, distribution_id: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def ledger_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """A project's distributions from proposal on, with their lines: public."""
-    project = project_get(slug=slug)
-    ledger = money_selectors.ledger_of(project=project, page=parse_page(request.GET.get("page")))
-    return render(
-        request,
-        "payouts/ledger.html",
-        {"project": project, "ledger": ledger, "page": ledger.page},
+    """A project's distributions from proposal on, with their lines: public. A cached
+    fragment keyed by the ledger's version read from the database (exact from the
+    instant a write commits) and the people version (it names people)."""
+    project_id = project_id_for(slug=slug)
+    number = parse_page(request.GET.get("page"))
+    version = money_version(ledger_scope(project_id))
+    key = f"ledger-page:{project_id}:{version}:{people_version()}:{number}"
+    title = fragments.cached_value(
+        f"project-title:{project_id}:{projects_version()}",
+        lambda: Project.objects.filter(pk=project_id).values_list("title", flat=True).get(),
+        local=True,
     )
+
+    def build() -> tuple[str, list[Distribution]]:
+        project = project_get(slug=slug)
+        ledger = money_selectors.ledger_of(project=project, page=number)
+        context = {"project": project, "ledger": ledger, "page": ledger.page}
+        return fragments.render(LEDGER_BODY, context), [e.distribution for e in ledger.entries]
+
+    body = _money_fragment(request, key, build)
+    return render(request, "payouts/ledger.html", {"title": title, "body": body})
 
 
 # --- where a person is paid -----------------------------------------------------------

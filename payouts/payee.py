@@ -33,6 +33,7 @@ from accounts.services import absolute_url, audit_record
 from hitrecord.errors import RateLimited
 from hitrecord.throttling import hit, peek
 from payouts.models import Distribution, DistributionLine, LinePayee, PayeeDetails
+from payouts.money_versions import money_changed
 
 _VERIFY_SALT = "payouts.payee-verify"
 EMAIL_MAX_LENGTH = 254
@@ -160,6 +161,7 @@ def payee_details_set(
         if email_changed:
             details.email_verified_at = None
         details.save()
+        money_changed(people=[person.pk])  # the earnings page shows where one is paid
         audit_record(
             actor=person,
             action="payee.change" if old_email else "payee.set",
@@ -294,6 +296,7 @@ def payee_email_verify(*, token: str) -> PayeeDetails:
         if details.email_verified_at is None:
             details.email_verified_at = timezone.now()
             details.save(update_fields=["email_verified_at"])
+            money_changed(people=[details.person_id])
             audit_record(
                 actor=details.person, action="payee.email_verify", target=details, details={}
             )
@@ -400,6 +403,12 @@ def payee_redact_for(person: User) -> None:
             payment_status__in=[DistributionLine.Payment.UNPAID, DistributionLine.Payment.FAILED],
         ).update(payment_status=DistributionLine.Payment.NOT_PAYABLE)
         _settle_paid_distributions(person)
+        money_changed(
+            people=[person.pk],
+            distribution_ids=DistributionLine.objects.filter(person_id=person.pk)
+            .values_list("distribution_id", flat=True)
+            .distinct(),
+        )
         if details_deleted or redacted or unpayable:
             audit_record(
                 actor=None,

@@ -25,6 +25,12 @@ def latest_version(*, project: Project) -> CutVersion | None:
     return CutVersion.objects.filter(project=project, sealed=True).order_by("-number").first()
 
 
+def cut_scope(project_id: int) -> str:
+    """The version scope of a project's curation page (``hitrecord.fragments``): bumped by
+    every draft save and every lock (``payouts.services``)."""
+    return f"cut:{project_id}"
+
+
 def draft_of(*, project: Project) -> FinalCut | None:
     """The draft, without creating it."""
     return FinalCut.objects.filter(project=project).first()

@@ -24,6 +24,7 @@ from accounts.models import Notification, User
 from accounts.services import audit_record, notify_many
 from contributions.lineage import UpstreamGraph, upstream_graph
 from contributions.models import Contribution
+from hitrecord import fragments
 from hitrecord.errors import ConflictError
 from hitrecord.ids import fits_id
 from payouts.models import (
@@ -36,9 +37,9 @@ from payouts.models import (
     PersonCredit,
     VersionCredits,
 )
-from payouts.selectors import credits_of_items, latest_version
+from payouts.selectors import credits_of_items, cut_scope, latest_version
 from projects.models import Project
-from projects.selectors import can_direct
+from projects.selectors import can_direct, project_scope
 
 ITEMS_MAX = 500
 WEIGHT_MAX = Decimal(10) ** (WEIGHT_MAX_DIGITS - WEIGHT_PLACES) - Decimal("0.001")
@@ -256,6 +257,7 @@ def final_cut_save(
         cut.revision += 1
         cut.updated_by = by
         cut.save(update_fields=["revision", "updated_by", "updated_at"])
+        fragments.bump(cut_scope(project.pk))  # the curation page shows the new revision
         audit_record(
             actor=by,
             action="final_cut.save",
@@ -362,6 +364,8 @@ def final_cut_lock(*, project: Project, by: User) -> tuple[CutVersion, bool]:
             },
         )
         _notify_locked(version, graph, by=by)
+        # the project page names the latest version; the cut page lists the history
+        fragments.bump(project_scope(project.pk), cut_scope(project.pk))
         from payouts.tasks import version_credits_compute
 
         transaction.on_commit(lambda: version_credits_compute.delay(version.pk))
@@ -420,6 +424,7 @@ def version_credits_compute(*, version_id: int) -> VersionCredits:
             )
             VersionCredits.objects.filter(pk=header.pk).update(sealed=True)
             header.sealed = True
+            fragments.bump(project_scope(version.project_id))  # the credits are computed
     except IntegrityError:
         return VersionCredits.objects.get(version_id=version_id)
     return header

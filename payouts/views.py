@@ -9,6 +9,7 @@ does the same in the page, asking the API's preview (which writes nothing) for t
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -17,20 +18,30 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.selectors import PEOPLE_SCOPE
 from contributions.models import Contribution
+from hitrecord import fragments
 from hitrecord.errors import ConflictError
 from hitrecord.params import parse_id
 from payouts import candidates, selectors, services
 from payouts.forms import AMOUNT_DEFAULT, CutForm, ItemsState, Row, read_items
 from payouts.models import CutVersion
 from projects.models import Project
-from projects.selectors import project_for_director
+from projects.selectors import (
+    DIRECTORS_ONLY,
+    project_for_director,
+    project_get,
+    project_id_for,
+    project_scope,
+    viewer_role,
+)
 
 _HUNDREDTH = Decimal("0.01")
 
@@ -136,6 +147,73 @@ def _render(
     status: int = 200,
     amount_minor: int | None = None,
 ) -> HttpResponse:
+    context, status = _cut_context(
+        project,
+        form=form,
+        revision=revision,
+        state=state,
+        query=query,
+        status=status,
+        amount_minor=amount_minor,
+    )
+    body = fragments.serve(request, fragments.render(CUT_BODY, context))
+    return _cut_response(request, project, body, status=status)
+
+
+CUT_BODY = "payouts/_cut_body.html"
+
+
+def _cut_response(
+    request: HttpRequest, project: Project, body: str, *, status: int = 200
+) -> HttpResponse:
+    return render(request, "payouts/cut.html", {"project": project, "body": body}, status=status)
+
+
+def _cut_page_cached(request: HttpRequest, slug: str) -> HttpResponse:
+    """The page as the draft stands (a GET), for its directors and staff: a cached
+    fragment per project version, curation version (every save and lock bumps it, so a
+    director sees their own save at once) and search. The role check reads the cached
+    role, which every membership change renews."""
+    project_id = project_id_for(slug=slug)
+    token = fragments.versions(
+        project_scope(project_id), selectors.cut_scope(project_id), PEOPLE_SCOPE
+    )
+    role = viewer_role(project_id=project_id, user=request.user, token=token)
+    if not role.can_direct:
+        raise PermissionDenied(DIRECTORS_ONLY)
+    query = request.GET.get("q", "")[:100].strip()
+    digest = hashlib.sha256(query.encode()).hexdigest()[:16]
+    key = f"cut-page:{project_id}:{token}:{digest}"
+
+    def build() -> dict[str, Any]:
+        project = project_get(slug=slug)
+        revision, state = _draft_state(project)
+        form = CutForm(initial={"revision": revision, "amount": AMOUNT_DEFAULT, "q": query})
+        context, status = _cut_context(
+            project, form=form, revision=revision, state=state, query=query
+        )
+        return {"project": project, "html": fragments.render(CUT_BODY, context), "ok": status}
+
+    cached = fragments.local_get(key) or cache.get(key)
+    if cached is None:
+        cached = build()
+        if cached["ok"] == 200:
+            cache.set(key, cached, fragments.FRAGMENT_SECONDS)
+            fragments.local_put(key, cached, fragments.FRAGMENT_SECONDS)
+    body = fragments.serve(request, cached["html"])
+    return _cut_response(request, cached["project"], body, status=cached["ok"])
+
+
+def _cut_context(
+    project: Project,
+    *,
+    form: CutForm,
+    revision: int,
+    state: ItemsState,
+    query: str,
+    status: int = 200,
+    amount_minor: int | None = None,
+) -> tuple[dict[str, Any], int]:
     found = candidates.contributions_by_id(state.ids)
     missing = [cid for cid in state.ids if cid not in found]
     if missing:
@@ -198,19 +276,16 @@ def _render(
         "upstream_percent": _plain(project.remix_upstream_share * 100),
         **_split_context(preview),
     }
-    return render(request, "payouts/cut.html", context, status=status)
+    return context, status
 
 
 @login_required
 @_explained
 def cut_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The draft being curated: items, the projected split, candidates and history."""
-    project = project_for_director(user=request.user, slug=slug)
     if request.method != "POST":
-        revision, state = _draft_state(project)
-        query = request.GET.get("q", "")[:100].strip()
-        form = CutForm(initial={"revision": revision, "amount": AMOUNT_DEFAULT, "q": query})
-        return _render(request, project, form=form, revision=revision, state=state, query=query)
+        return _cut_page_cached(request, slug)
+    project = project_for_director(user=request.user, slug=slug)
 
     form = CutForm(request.POST)
     form.is_valid()  # a bad amount or search only affects the preview; reported below

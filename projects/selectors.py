@@ -30,8 +30,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Medium, User
-from accounts.selectors import people_version
+from accounts.selectors import PEOPLE_SCOPE
+from hitrecord import fragments
 from hitrecord.ids import ID_MAX as MAX_ID
+from hitrecord.search import fulltext
 from projects.models import Call, Membership, Project
 
 ORDERINGS = ("newest", "active")
@@ -40,7 +42,14 @@ ACTIVE_WINDOW = timedelta(days=30)
 CARD_FIELDS = ("id", "slug", "title", "mediums", "status", "cover_thumbnail", "created_at")
 USER_FIELDS = ("id", "username", "first_name", "last_name", "is_anonymised")
 
-VERSION_KEY = "projects:version"
+PROJECTS_SCOPE = "projects"
+
+
+def project_scope(project_id: int) -> str:
+    """The version scope of one project's page (``hitrecord.fragments``): bumped by the
+    services whenever the project, its members, its calls, its contributions or its cut
+    change."""
+    return f"project:{project_id}"
 
 
 # --- the "projects changed" version that keys cached fragments --------------------------
@@ -50,12 +59,7 @@ def projects_version() -> str:
     """A cheap token that changes whenever a project, a membership or a call changes
     (services bump it on commit), or a person's public name does (cards name directors).
     Cached fragments of project lists include it in their key."""
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = str(timezone.now().timestamp())
-        cache.add(VERSION_KEY, version, None)
-        version = cache.get(VERSION_KEY, version)
-    return f"{version}.{people_version()}"
+    return fragments.versions(PROJECTS_SCOPE, PEOPLE_SCOPE)
 
 
 # --- building blocks ----------------------------------------------------------------------
@@ -142,7 +146,8 @@ def project_list(
 ) -> QuerySet[Project]:
     """Projects matching the filters (each optional), with counts and directors.
 
-    ``search`` matches every word in the title or the brief. ``medium`` alone matches the
+    ``search``: every word begins a word of the title or the brief (``hitrecord.search.
+    fulltext``: full-text on PostgreSQL, served by its GIN index). ``medium`` alone matches the
     project's mediums; with ``has_calls`` or ``good_first`` it matches the open call
     instead, and all the call conditions hold for one and the same call. ``ordering`` is
     ``newest`` or
@@ -153,8 +158,8 @@ def project_list(
     if ordering not in ORDERINGS:
         raise ValueError(f"unknown ordering {ordering!r}")
     queryset = Project.objects.all()
-    for word in search.split():
-        queryset = queryset.filter(Q(title__icontains=word) | Q(brief__icontains=word))
+    if search.strip():
+        queryset = fulltext.matching(queryset, fulltext.PROJECT, fulltext.parse(search))
     if medium and not (has_calls or good_first):
         queryset = queryset.filter(_has_medium(medium))
     if status:
@@ -301,6 +306,79 @@ class ProjectPage:
         return next((m for m in self.memberships if m.user_id == user.pk), None)
 
 
+SLUG_MAX = Project._meta.get_field("slug").max_length or 220
+
+
+def project_id_for(*, slug: str) -> int:
+    """The id of the project at ``slug``, remembered (a slug never changes and a project
+    is never deleted); 404 when there is none."""
+    if len(slug) > SLUG_MAX:  # no project has it (and it would not make a cache key)
+        raise Http404("No project with that address.")
+    key = f"project-id:{slug}"
+    project_id = fragments.remembered(key) or cache.get(key)
+    if project_id is None:
+        project_id = Project.objects.filter(slug=slug).values_list("id", flat=True).first()
+        if project_id is None:
+            raise Http404("No project with that address.")
+        cache.set(key, project_id, None)
+    fragments.remember(key, project_id)
+    return int(project_id)
+
+
+@dataclass(frozen=True)
+class ViewerRole:
+    """What the viewer is to a project: what its pages offer differs only by this, so
+    ``key`` names it in cached fragments' keys."""
+
+    signed_in: bool
+    is_staff: bool
+    membership: str  # "director", "member" or ""
+    sole_director: bool
+
+    @property
+    def can_direct(self) -> bool:
+        return self.membership == Membership.Role.DIRECTOR or self.is_staff
+
+    @property
+    def key(self) -> str:
+        if not self.signed_in:
+            return "visitor"
+        role = "sole-director" if self.sole_director else (self.membership or "signed-in")
+        return f"{role}+staff" if self.is_staff else role
+
+
+VISITOR = ViewerRole(signed_in=False, is_staff=False, membership="", sole_director=False)
+
+
+def viewer_role(*, project_id: int, user: User | Any, token: str) -> ViewerRole:
+    """The viewer's role in the project, cached under the project's version ``token``
+    (every membership change bumps it, so a join or a leave shows at once)."""
+    if not getattr(user, "is_authenticated", False):
+        return VISITOR
+
+    def load() -> tuple[str, bool]:
+        role = (
+            Membership.objects.filter(project_id=project_id, user_id=user.pk)
+            .values_list("role", flat=True)
+            .first()
+        ) or ""
+        sole = (
+            role == Membership.Role.DIRECTOR
+            and Membership.objects.filter(
+                project_id=project_id, role=Membership.Role.DIRECTOR
+            ).count()
+            == 1
+        )
+        return role, sole
+
+    role, sole = fragments.cached_value(
+        f"project-role:{project_id}:{user.pk}:{token}", load, local=True
+    )
+    return ViewerRole(
+        signed_in=True, is_staff=bool(user.is_staff), membership=role, sole_director=sole
+    )
+
+
 def project_page(*, slug: str) -> ProjectPage:
     """One project with everything its page shows, in a fixed number of queries; 404 when
     there is none."""
@@ -349,6 +427,9 @@ def can_direct(*, project: Project, user: User | Any) -> bool:
     return bool(user.is_staff) or is_director(project=project, user=user)
 
 
+DIRECTORS_ONLY = "Only this project's directors can do that."
+
+
 def project_for_director(*, user: User | Any, slug: str) -> Project:
     """The project, when ``user`` may direct it (a director, or staff).
 
@@ -356,7 +437,7 @@ def project_for_director(*, user: User | Any, slug: str) -> Project:
     otherwise. Callers make sure the person is signed in first (401 / login page)."""
     project = project_get(slug=slug)
     if not can_direct(project=project, user=user):
-        raise PermissionDenied("Only this project's directors can do that.")
+        raise PermissionDenied(DIRECTORS_ONLY)
     return project
 
 

@@ -10,27 +10,26 @@ refresh.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from accounts.models import Medium, Notification, User
+from accounts.selectors import person_scope
 from accounts.services import audit_record, notify_project_directors
-from hitrecord import throttling
+from hitrecord import fragments, throttling
 from hitrecord.errors import ConflictError
 from hitrecord.ids import ID_MAX as MAX_ID
 from hitrecord.markdown import render_markdown
 from hitrecord.media import MediaRejected, check_image, generated_name, image_thumbnail
 from projects.models import SHARE_DEFAULT, Call, Membership, Project
-from projects.selectors import VERSION_KEY, can_direct
+from projects.selectors import PROJECTS_SCOPE, can_direct, project_scope
 
 BRIEF_MAX = 20_000
 TITLE_MAX = 200
@@ -44,16 +43,15 @@ SLUG_BASE_MAX = 200  # leaves room for "-N" within the column's 220
 # --- shared checks ------------------------------------------------------------------------
 
 
-def _bump_version() -> None:
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-
-
-def projects_changed() -> None:
-    """Bump the version that keys cached project lists now and again once the transaction
-    commits: a page rendered from the old rows in between is cached under the first bump
-    and dropped by the second."""
-    _bump_version()
-    transaction.on_commit(_bump_version)
+def projects_changed(project_id: int | None = None, *, people: Iterable[int] = ()) -> None:
+    """Bump the version that keys cached project lists, the project's own (its page) and
+    those of ``people`` whose memberships changed (their profiles), now and again once the
+    transaction commits (``hitrecord.fragments.bump``)."""
+    fragments.bump(
+        PROJECTS_SCOPE,
+        *([project_scope(project_id)] if project_id else []),
+        *(person_scope(pk) for pk in people),
+    )
 
 
 def _require_signed_in(user: Any) -> None:
@@ -256,7 +254,7 @@ def project_create(
                 "remix_upstream_share": str(project.remix_upstream_share),
             },
         )
-        projects_changed()
+        projects_changed(project.pk, people=[by.pk])
     return project
 
 
@@ -330,7 +328,7 @@ def project_update(
             changes["updated_at"] = locked.updated_at
             for field, value in changes.items():
                 setattr(project, field, value)
-            projects_changed()
+            projects_changed(project.pk)
     return project
 
 
@@ -352,7 +350,7 @@ def project_join(*, project: Project, user: User) -> tuple[Membership, bool]:
             project=project, user=user, defaults={"role": Membership.Role.MEMBER}
         )
         if created:
-            projects_changed()
+            projects_changed(project.pk, people=[user.pk])
             _notify_joined(project, user)
     return membership, created
 
@@ -400,7 +398,7 @@ def project_leave(*, project: Project, user: User) -> bool:
                 )
             audit_record(actor=user, action="project.director_leave", target=project, details={})
         membership.delete()
-        projects_changed()
+        projects_changed(project.pk, people=[user.pk])
     return True
 
 
@@ -435,7 +433,7 @@ def project_add_director(*, project: Project, by: User, user_id: int) -> tuple[M
             target=project,
             details={"user": membership.user_id},  # ids only: the log outlives names
         )
-        projects_changed()
+        projects_changed(project.pk, people=[membership.user_id])
     return membership, True
 
 
@@ -484,7 +482,7 @@ def call_create(
     fields = _clean_call_fields(title=title, description=description or "", medium=medium)
     with transaction.atomic():
         call = Call.objects.create(project=project, good_first=bool(good_first), **fields)
-        projects_changed()
+        projects_changed(project.pk)
     return call
 
 
@@ -524,7 +522,7 @@ def call_update(
             for field, value in fields.items():
                 setattr(call, field, value)
             call.save(update_fields=[*fields, "updated_at"])
-            projects_changed()
+            projects_changed(project.pk)
     return call
 
 

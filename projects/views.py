@@ -26,14 +26,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from accounts.selectors import PEOPLE_SCOPE, person_scope
 from contributions import selectors as contribution_selectors
-from contributions.gallery import gallery_context
+from contributions.gallery import gallery_context, gallery_params
+from hitrecord import fragments
 from hitrecord.errors import ConflictError
 from hitrecord.params import parse_page
 from payouts.selectors import latest_version, used_in_cuts
 from projects import selectors, services
 from projects.forms import CallForm, DirectorForm, ProjectFilterForm, ProjectForm
-from projects.models import Membership, Project
+from projects.models import Project
 
 PAGE_SIZE = 24
 HOME_CALLS_PER_MEDIUM = 4
@@ -80,7 +82,17 @@ def home(request: HttpRequest) -> HttpResponse:
     projects, the open calls that need them, and recent work with its pictures."""
     user = request.user
     if user.is_authenticated:
-        return render(request, "projects/home.html", _home_for(user))
+        # A fragment of their own: keyed by their version (their profile, memberships and
+        # contributions), every project list's and people's names. Others' new work in
+        # their projects shows within FRAGMENT_SECONDS.
+        token = fragments.versions(person_scope(user.pk), selectors.PROJECTS_SCOPE, PEOPLE_SCOPE)
+        mine = fragments.fragment(
+            request,
+            f"home:{user.pk}:{token}",
+            "projects/_home_signed_in.html",
+            lambda: {"user": user, **_home_for(user)},
+        )
+        return render(request, "projects/home.html", {"mine": mine})
     key = f"projects:home:{selectors.projects_version()}"
     shared = cache.get(key)
     if shared is None:
@@ -174,31 +186,45 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 
 def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    page = selectors.project_page(slug=slug)
-    membership = page.membership_of(request.user)
-    is_director = membership is not None and membership.role == Membership.Role.DIRECTOR
-    directors = page.directors
-    return render(
-        request,
-        "projects/detail.html",
-        {
+    """A project: cached whole per project version and viewer role (visitor, signed in,
+    member, director, sole director, staff), since what the page offers differs only by
+    role. A repeat view asks the cache only: the project's id, its version, the viewer's
+    role, then the page."""
+    project_id = selectors.project_id_for(slug=slug)
+    token = fragments.versions(selectors.project_scope(project_id), PEOPLE_SCOPE)
+    role = selectors.viewer_role(project_id=project_id, user=request.user, token=token)
+    key = f"project-page:{project_id}:{token}:{role.key}:{gallery_params(request)}"
+
+    def build() -> dict[str, str]:
+        page = selectors.project_page(slug=slug)
+        directors = page.directors
+        context = {
             "project": page.project,
-            "membership": membership,
-            "can_direct": is_director or bool(getattr(request.user, "is_staff", False)),
+            "signed_in": role.signed_in,
+            "membership": role.membership,
+            "can_direct": role.can_direct,
             "directors": directors,
             # Everyone the member count counts, directors first: the list and the count agree.
             "people": [*directors, *page.members],
             # The last director cannot leave (the service refuses): offer the way out instead.
-            "sole_director": is_director and len(directors) == 1,
+            "sole_director": role.sole_director,
             "open_calls": page.open_calls,
             "latest_cut": latest_version(project=page.project),  # links the credits
             **gallery_context(request, project_id=page.project.pk),
             "gallery_cta_url": f"/contributions/new/?project={page.project.slug}"
-            if membership is not None and not page.project.is_archived
+            if role.membership and not page.project.is_archived
             else "",
             "gallery_empty": "No contributions yet. Answer a call, or start something.",
-        },
-    )
+        }
+        return {
+            "title": page.project.title,
+            "brief_html": page.project.brief_html,
+            "body": fragments.render("projects/_detail_body.html", context),
+        }
+
+    cached = fragments.cached_value(key, build, local=True)
+    body = fragments.serve(request, cached["body"])
+    return render(request, "projects/detail.html", {**cached, "body": body})
 
 
 # --- creating and editing -----------------------------------------------------------------

@@ -234,5 +234,25 @@ def _teardown_with_purge_allowed() -> None:
     TransactionTestCase._fixture_teardown = _fixture_teardown
 
 
+def _clearing_forgets_local_copies() -> None:
+    """A test that clears the cache (to count what a cold page costs) means every level of
+    it: this process's copies of versioned values too (``hitrecord.fragments``)."""
+    from django.core.cache.backends.filebased import FileBasedCache
+    from django.core.cache.backends.locmem import LocMemCache
+    from django.core.cache.backends.redis import RedisCache
+
+    from hitrecord import fragments
+
+    for backend in (FileBasedCache, LocMemCache, RedisCache):
+        clear = backend.clear
+
+        def clear_all(self, _clear=clear):
+            fragments.forget_local()
+            return _clear(self)
+
+        backend.clear = clear_all
+
+
 def pytest_configure(config):
     _teardown_with_purge_allowed()
+    _clearing_forgets_local_copies()

@@ -302,6 +302,7 @@ def pages(world: World) -> list[Page]:
     add(browsing, "projects", "projects:list")
     add(browsing, "projects-filtered", "projects:list", query="?medium=audio&has_calls=on")
     add(browsing, "projects-search", "projects:list", query="?search=lighthouse")
+    add(browsing, "search", "search", query="?q=light")
     add(browsing, "projects-search-empty", "projects:list", query="?search=zzzz-no-such")
     add(everyone, "project", "projects:detail", slug=main)
     add(browsing, "project-open", "projects:detail", slug=world.open_project)

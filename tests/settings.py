@@ -8,7 +8,7 @@ os.environ.setdefault("DJANGO_DEBUG", "1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 
 from hitrecord.settings.base import *  # noqa: E402, F403
-from hitrecord.settings.base import MEDIA_IN_S3, STORAGES  # noqa: E402
+from hitrecord.settings.base import CACHES, MEDIA_IN_S3, STORAGES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -34,3 +34,7 @@ if not MEDIA_IN_S3:
             "OPTIONS": {"location": MEDIA_ROOT, "base_url": "/media/"},
         },
     }
+# The embedded file cache lives beside the media, in the same throw-away folder (a worker
+# process started by a test shares it through HITRECORD_DATA_DIR).
+if CACHES["default"]["BACKEND"].endswith("SharedFileCache"):
+    CACHES = {"default": {**CACHES["default"], "LOCATION": str(MEDIA_ROOT.parent / "cache")}}

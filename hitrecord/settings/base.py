@@ -1,8 +1,9 @@
 """One settings module for every runtime mode; every value has its embedded default.
 
 The embedded default (``make run``): SQLite under ``HITRECORD_DATA_DIR``, tasks in-process,
-local media, in-process cache, mail on the console. Set the variables of DESIGN.md to run at
-scale: PostgreSQL, a Redis broker and cache, an S3-compatible media store, SMTP.
+local media, a cache in files under the data dir, mail on the console. Set the variables of
+DESIGN.md to run at scale: PostgreSQL, a Redis broker and cache, an S3-compatible media
+store, SMTP.
 """
 
 from __future__ import annotations
@@ -128,29 +129,42 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # Waiting on a lock beats failing with "database is locked" under the dev server.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # JIT compilation costs far more than it saves on short web queries (lineage CTEs
     # on small tables were 100-490 ms slower with it).
     DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: in-process memory unless CACHE_URL names a Redis.
+# Cache: Redis when CACHE_URL names one; otherwise files under the data dir, so that every
+# process on the machine (each gunicorn worker, runserver, manage.py) shares one cache:
+# sessions, cached fragments and their version tokens, and the throttles then agree across
+# workers, which an in-process memory cache cannot give (hitrecord/filecache.py: an atomic
+# incr that keeps its window, and culling past MAX_ENTRIES checked now and then).
 CACHE_URL = env_str("CACHE_URL")
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "hitrecord.rediscache.SharedClientRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "hitrecord",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
         if CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hitrecord"}
+        else {
+            "BACKEND": "hitrecord.filecache.SharedFileCache",
+            "LOCATION": env_str("CACHE_DIR") or str(DATA_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 50_000)},
+        }
     )
 }
+# Sessions are read on every signed-in request: from the cache, written through to the
+# database (so a cleared cache signs nobody out). Safe across workers because the cache
+# above is shared by all of them.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "accounts.User"
+# The stock rules; the signed-in person comes from the shared cache (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.CachedModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -197,6 +211,8 @@ STORAGES = {
                 "querystring_auth": True,
                 "signature_version": "s3v4",
                 "addressing_style": "path",
+                # Longer than any cached fragment holding these URLs lives (60 s).
+                "querystring_expire": env_int("MEDIA_URL_SECONDS", 3600),
             },
         }
         if MEDIA_IN_S3

@@ -16,6 +16,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from contributions.models import Contribution, Source
+from contributions.selectors import contribution_scope
+from contributions.services import contributions_changed
+from hitrecord import fragments
 from projects.models import Project
 from tests.accounts.factories import UserFactory
 
@@ -31,7 +34,24 @@ class SimpleProjectFactory(factory.django.DjangoModelFactory):
     created_by = factory.SubFactory(UserFactory)
 
 
-class ContributionFactory(factory.django.DjangoModelFactory):
+class _BumpsPages(factory.django.DjangoModelFactory):
+    """Rows made here stand in for the services' writes, so they renew the cached pages
+    that show them, as the services do (``contributions_changed``)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        instance = super()._create(model_class, *args, **kwargs)
+        if isinstance(instance, Source):
+            contributions_changed([instance.contribution], related_ids=[instance.source_id])
+        else:
+            contributions_changed([instance])
+        return instance
+
+
+class ContributionFactory(_BumpsPages):
     class Meta:
         model = Contribution
 
@@ -46,7 +66,7 @@ class ContributionFactory(factory.django.DjangoModelFactory):
     terms_accepted_at = factory.LazyFunction(timezone.now)
 
 
-class SourceFactory(factory.django.DjangoModelFactory):
+class SourceFactory(_BumpsPages):
     """``contribution`` (the remix) was built from ``source``."""
 
     class Meta:
@@ -77,7 +97,9 @@ def bulk_contributions(
         )
         for i in range(count)
     ]
-    return Contribution.objects.bulk_create(rows)
+    made = Contribution.objects.bulk_create(rows)
+    contributions_changed(made)
+    return made
 
 
 def bulk_sources(links: Iterable[tuple[Any, ...]]) -> list[Source]:
@@ -92,4 +114,8 @@ def bulk_sources(links: Iterable[tuple[Any, ...]]) -> list[Source]:
         source, remix = link[0], link[1]
         weight = link[2] if len(link) > 2 else Decimal(1)
         rows.append(Source(contribution_id=_id(remix), source_id=_id(source), weight=weight))
-    return Source.objects.bulk_create(rows)
+    made = Source.objects.bulk_create(rows)
+    fragments.bump(
+        *{contribution_scope(pk) for row in made for pk in (row.contribution_id, row.source_id)}
+    )
+    return made

@@ -223,7 +223,8 @@ def test_query_counts_do_not_grow_with_the_world():
         big_count = _count_queries(client, big_url)
         assert small_count == big_count, (small_url, small_count, big_count)
         if not small_url.startswith("/api/"):
-            assert big_count <= 10, (big_url, big_count)
+            # cold (the page is cached after this): 11 with the head a repeat view reuses
+            assert big_count <= 11, (big_url, big_count)
 
 
 @pytest.mark.django_db

@@ -51,7 +51,7 @@ def test_deploy_check_warns_without_a_shared_cache():
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="k" * 20 + "Zq8!x@Lw#9vRt$2mNp^4sYb&6cHd*0fGj(3eKu)7",
         DJANGO_ALLOWED_HOSTS="hitrecord.example",
-        CACHE_URL="",  # an empty CACHE_URL (as when unset) means in-process memory
+        CACHE_URL="",  # an empty CACHE_URL (as when unset) means files on this machine
     )
     assert result.returncode == 1
     assert "hitrecord.W001" in result.stderr

@@ -211,7 +211,7 @@ def test_check_deploy_warns_when_debug_is_off_and_the_cache_is_per_process(setti
     settings.DEBUG = False
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     (warning,) = _shared_cache_warnings()
-    assert "each one counts sign-in attempts and rate limits on its own" in warning
+    assert "would each count sign-in attempts and rate limits on their own" in warning
 
 
 def test_check_deploy_is_quiet_with_a_shared_cache_or_in_debug(settings):

@@ -367,7 +367,7 @@ def test_the_page_and_downloads_cost_the_same_queries_for_a_small_and_a_large_li
         one = _count(client, f"/projects/{small.slug}/{suffix}")
         many = _count(client, f"/projects/{large.slug}/{suffix}")
         assert one == many, suffix
-        assert many <= 8, suffix
+        assert many <= 9, suffix  # cold: the page is cached after this
 
 
 def test_the_api_costs_the_same_queries_for_a_small_and_a_large_lineage():

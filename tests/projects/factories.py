@@ -26,7 +26,10 @@ class _BumpsVersion(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
         instance = super()._create(model_class, *args, **kwargs)
-        projects_changed()
+        # as the services do: every project list, the project's page, the person's profile
+        project = instance if isinstance(instance, Project) else instance.project
+        people = [instance.user_id] if isinstance(instance, Membership) else []
+        projects_changed(project.pk, people=people)
         return instance
 
 

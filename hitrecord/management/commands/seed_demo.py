@@ -16,6 +16,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core import mail
+from django.core.cache import cache
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
@@ -61,6 +62,9 @@ class Command(BaseCommand):
     help = "Create demo people, projects, media, remixes and a locked cut (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The cache belongs to the database it was filled from; the demo may be seeding a
+        # new one (a deleted SQLite file), whose ids another database's cache would misname.
+        cache.clear()
         world: dict[str, Any] = {}
         with _quietly() as held:
             for app in DEMO_APPS:
