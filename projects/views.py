@@ -42,7 +42,6 @@ HOME_CALLS_PER_MEDIUM = 4
 HOME_PROJECTS = 6
 HOME_YOUR_CALLS = 12
 HOME_RECENT_WORK = 8
-FRAGMENT_SECONDS = 60  # bounds staleness where workers do not share a cache (locmem)
 
 
 def _explained(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -105,7 +104,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "projects": selectors.projects_in_progress(),
             },
         )
-        cache.set(key, shared, FRAGMENT_SECONDS)
+        cache.set(key, shared, fragments.FRAGMENT_SECONDS)
     return render(request, "projects/home.html", {"shared": shared})
 
 
@@ -177,11 +176,11 @@ def project_list(request: HttpRequest) -> HttpResponse:
                 "filters": filters,
             },
         )
-        cache.set(key, results, FRAGMENT_SECONDS)
+        cache.set(key, results, fragments.FRAGMENT_SECONDS)
     response = render(request, "projects/list.html", {"results": results})
     # A page that handed out a CSRF token must set its cookie: never serve it from cache.
     if page_key and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
-        cache.set(page_key, response.content.decode(), FRAGMENT_SECONDS)
+        cache.set(page_key, response.content.decode(), fragments.FRAGMENT_SECONDS)
     return response
 
 
