@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "People"
 
     def ready(self) -> None:
-        from accounts import backends  # noqa: F401 - connects the cached person's signals
+        from accounts import backends  # connects the cached person's signals
+        from hitrecord import prefetch
+
+        prefetch.with_person(backends.prefetch_keys)

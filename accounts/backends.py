@@ -19,11 +19,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from accounts.models import User
-from accounts.selectors import person_scope
-from hitrecord import fragments
-from hitrecord.templatetags.site_chrome import header_keys
+from accounts.selectors import PEOPLE_SCOPE, inbox_scope, person_scope
+from hitrecord import fragments, prefetch
+from hitrecord.templatetags.site_chrome import header_key, header_keys, header_sections
 
 USER_SECONDS = 60
 
@@ -37,7 +38,7 @@ class CachedModelBackend(ModelBackend):
 
     def get_user(self, user_id: Any) -> Any:
         key = _key(user_id)
-        user = cache.get(key)
+        user = prefetch.get(key)
         if user is None:
             user = super().get_user(user_id)  # None for an unknown or inactive person
             if user is None:
@@ -46,11 +47,26 @@ class CachedModelBackend(ModelBackend):
         return user if self.user_can_authenticate(user) else None
 
 
+def prefetch_keys(user_id: Any, request: HttpRequest) -> list[str]:
+    """What a signed-in request reads for its person, fetched with its session
+    (``hitrecord.prefetch``): the person, their header for this page, and the version
+    tokens of the lists every signed-in page may show (theirs and everyone's)."""
+    from projects.selectors import PROJECTS_SCOPE  # projects imports accounts
+
+    return [
+        _key(user_id),
+        header_key(user_id, **header_sections(request.path)),
+        *fragments.token_keys(
+            person_scope(user_id), inbox_scope(user_id), PEOPLE_SCOPE, PROJECTS_SCOPE
+        ),
+    ]
+
+
 def person_changed(user_id: Any) -> None:
     """Drop the cached person now and once the transaction commits (a request in between
     may have cached the old row), and bump their profile's version."""
     keys = [_key(user_id), *header_keys(user_id)]  # their header shows their name
-    cache.delete_many(keys)
+    prefetch.drop(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
     fragments.bump(person_scope(user_id))
 

@@ -31,7 +31,7 @@ from accounts.models import (
     User,
 )
 from accounts.selectors import PEOPLE_SCOPE, inbox_changed_keys
-from hitrecord import fragments
+from hitrecord import fragments, prefetch
 from hitrecord.media import check_image, generated_name, image_thumbnail
 
 
@@ -233,11 +233,8 @@ def inbox_changed(user_ids: list[int]) -> None:
     dropped now and again on commit (the read in between saw the old rows)."""
     keys = inbox_changed_keys(user_ids)
 
-    def drop() -> None:
-        cache.delete_many(keys)
-
-    drop()
-    transaction.on_commit(drop)
+    prefetch.drop(keys)  # and from what this request fetched: it may show the header next
+    transaction.on_commit(lambda: cache.delete_many(keys))
     fragments.bump_many("inbox", user_ids)
 
 

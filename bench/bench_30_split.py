@@ -15,10 +15,11 @@ PostgreSQL the rows say MISSING and the rest of the bench runs as before.
 ``BENCH_SPLIT_KEEP=1`` keeps the database between runs (a rerun then skips the seeding);
 ``BENCH_SPLIT_CONTRIBUTIONS=10000`` seeds a smaller graph, to check the rows quickly.
 
-First, one more row with the same ratio and target on the world's largest cut
-(``bench/world.py``'s ``sample().largest_cut_slug``, the project whose locked cut reaches
-the most lineage), measured in the bench process on the bench's own database (SQLite by
-default, PostgreSQL with ``DATABASE_URL``), with or without a PostgreSQL for the rest.
+First, one more row with the same ratio on the world's largest cut (``bench/world.py``'s
+``sample().largest_cut_slug``, the project whose locked cut reaches the most lineage),
+measured in the bench process on the bench's own database (SQLite by default, PostgreSQL
+with ``DATABASE_URL``), with or without a PostgreSQL for the rest. It is held to the target
+on PostgreSQL, where issue 8 set it; on SQLite it is reported.
 """
 
 from __future__ import annotations
@@ -116,13 +117,17 @@ def _largest_cut_row(ctx: Context) -> Row:
     if not isinstance(ratio, float):
         return Row(name, None, "x", Status.ERROR, note="the raw fetch took no measurable time")
     exact = bool(m["matches_stored_credits"]) or not m["credits_stored"]
+    # Issue 8's target is PostgreSQL's; on SQLite, whose in-process fetch is about half
+    # PostgreSQL's, the same Python work is a larger multiple of it: reported only.
+    on_postgres = m["vendor"] == "postgresql"
     row = judge(
         name=name,
         value=ratio,
         unit="x",
-        target=RATIO_TARGET,
+        target=RATIO_TARGET if on_postgres else None,
         note=(
-            f"{m['compute_seconds']:.3f} s / {m['raw_seconds']:.3f} s, medians of 5; "
+            ("" if on_postgres else "the target is PostgreSQL's (issue 8); ")
+            + f"{m['compute_seconds']:.3f} s / {m['raw_seconds']:.3f} s, medians of 5; "
             f"{slug}: {m['items']} items, {m['contributions_reached']:,} contributions, "
             f"{m['people']:,} people; "
             + (

@@ -27,7 +27,7 @@ from contributions.lineage import lineage as lineage_query
 from contributions.lineage_svg import lineage_picture
 from contributions.models import Contribution
 from contributions.uploads import UPLOAD_PREFIX
-from hitrecord import fragments
+from hitrecord import fragments, prefetch
 from hitrecord.errors import ConflictError
 from hitrecord.params import parse_id, parse_ids, parse_page
 from payouts.selectors import used_in_cuts
@@ -40,6 +40,7 @@ PROCESSING_REFRESH_SECONDS = 4
 PICTURE_LIMIT = 12
 
 
+@prefetch.scopes(lambda kwargs: [selectors.contribution_scope(kwargs["pk"])])
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The contribution (404 for unfinished work unless you are its author or staff), its
     lineage without what you may not see, and its comments, oldest first, paged by

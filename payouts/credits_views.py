@@ -19,11 +19,17 @@ from django.views.decorators.http import require_safe
 
 from accounts.selectors import PEOPLE_SCOPE
 from accounts.services import absolute_url
-from hitrecord import fragments
+from hitrecord import fragments, prefetch
 from payouts import selectors
 from payouts.selectors import CreditEntry, Credits
 from projects.models import Membership, Project
-from projects.selectors import membership_of, project_get, project_id_for, project_scope
+from projects.selectors import (
+    membership_of,
+    project_get,
+    project_id_for,
+    project_page_scopes,
+    project_scope,
+)
 
 FORMATS = ("html", "txt", "csv")
 FORMAT_HELP = "format must be txt or csv (or leave it out for the page)."
@@ -45,6 +51,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @require_safe
+@prefetch.scopes(project_page_scopes)
 def credits_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The credits page; ``?format=txt`` or ``?format=csv`` gives the downloads."""
     fmt = request.GET.get("format") or "html"

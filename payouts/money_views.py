@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, cast
 
 from django import forms
@@ -86,20 +87,33 @@ def _money_fragment(
     a miss. It also expires at the first claim deadline it shows, since "claims open" then
     turns to "closed" with no write at all."""
     now = timezone.now()
-    cached = fragments.local_get(key) or cache.get(key)
-    if cached is None or (cached["until"] is not None and now >= cached["until"]):
-        html, shown = build()
-        deadlines = [
-            d.claim_deadline for d in shown if claims_open(d, now=now) and d.claim_deadline
-        ]
-        until = min(deadlines) if deadlines else None
-        timeout = fragments.FRAGMENT_SECONDS
-        if until is not None:
-            timeout = max(1, min(timeout, math.ceil((until - now).total_seconds())))
-        cached = {"html": html, "until": until}
-        cache.set(key, cached, timeout)
-        fragments.local_put(key, cached, timeout)  # the key holds the database's version
+    cached = fragments.local_get(key)
+    if cached is None or _closed_since(cached, now):
+        cached = cache.get(key)
+        if cached is None or _closed_since(cached, now):
+            html, shown = build()
+            deadlines = [
+                d.claim_deadline for d in shown if claims_open(d, now=now) and d.claim_deadline
+            ]
+            cached = {"html": html, "until": min(deadlines) if deadlines else None}
+            cache.set(key, cached, _seconds_left(cached, now))
+        # the key holds the database's version: another worker's build is exact here too
+        fragments.local_put(key, cached, _seconds_left(cached, now))
     return fragments.serve(request, cached["html"])
+
+
+def _closed_since(cached: dict[str, Any], now: datetime) -> bool:
+    return cached["until"] is not None and now >= cached["until"]
+
+
+def _seconds_left(cached: dict[str, Any], now: datetime) -> int:
+    """How long a money fragment may be kept: ``FRAGMENT_SECONDS``, or less when a claim
+    deadline it shows comes sooner."""
+    if cached["until"] is None:
+        return fragments.FRAGMENT_SECONDS
+    until: datetime = cached["until"]
+    left = math.ceil((until - now).total_seconds())
+    return max(1, min(fragments.FRAGMENT_SECONDS, left))
 
 
 # --- claims ---------------------------------------------------------------------------

@@ -51,7 +51,12 @@ Doing the walk with ``fractions.Fraction`` costs a gcd of big integers at every 
    reduced to lowest terms only when ``credit`` / ``share_exact`` is read (about 0.1 ms a
    person at this size: storing a version pays it once; a preview needs only ``share``
    and :meth:`Credits.allocate`, which work over ``D`` and never reduce). Explanations
-   are built on demand too, from what each contribution kept.
+   are built on demand too, from what each contribution kept: one division by ``D`` per
+   contribution to a 64-bit fixed point, then small-integer work per link (exact
+   division only next to a rounding tie).
+5. The walk and the explanations run with Python's cycle collector paused
+   (``hitrecord.gcpause``): they make hundreds of thousands of acyclic objects, and in a
+   Django process each full collection walks everything the process holds.
 
 Everything is exact: the sum of every person's numerator is checked to be ``D`` itself.
 Measured by ``bench/split_walk.py``.
@@ -65,6 +70,8 @@ from fractions import Fraction
 from itertools import groupby
 from math import gcd
 from typing import NotRequired, Protocol, TypedDict
+
+from hitrecord.gcpause import pausing
 
 SHARE_PLACES = 12
 """Decimal places of every share shown: a line's ``share`` and the explanations."""
@@ -326,65 +333,108 @@ class Credits:
         share = self._overrides.get(m, self._share)
         return kept * share.numerator // ((share.denominator - share.numerator) * total)
 
+    @pausing
     def _build_flows(self) -> dict[int, ExplanationEntry]:
+        """Every receipt's share is ``unit * link weight / D`` rounded half-even to 12
+        places. Instead of one division of numbers the size of ``D`` per link, each
+        contribution divides once, to a fixed point with ``_GUARD`` bits below the 12th
+        place (``t = floor(unit * 10**12 * 2**_GUARD / D)``); a link then needs only
+        ``t * weight``, whose error is below ``weight`` units of the last bit. Only when
+        that error could straddle the rounding boundary (a tie, or within ``weight`` units
+        of one: about ``weight / 2**_GUARD`` of links) is the exact division made."""
         denominator = self._denominator
         scale = 10**SHARE_PLACES
         ids = self._ids
-        kept_of = self._kept
         sources = self._sources
-        received: list[list[tuple[int, str]] | None] = [None] * len(ids)
-        for m in range(len(ids)):
-            unit = self._unit(m)
+        sums = self._sums
+        kept_of = self._kept
+        whole_units = self._whole_units
+        overrides = self._overrides
+        # unit = kept * u / ((1 - u) * S) (see _unit), with u's parts as plain ints
+        share_num = self._share.numerator
+        share_rest = self._share.denominator - share_num
+        guard = _GUARD
+        low_mask = (1 << guard) - 1
+        half = 1 << (guard - 1)
+        # Contributions in id order: every source's receipts then come out in remix-id
+        # order, and the flows in contribution-id order, with no sort of either.
+        by_id = sorted(range(len(ids)), key=ids.__getitem__)
+        received: list[list[Receipt] | None] = [None] * len(ids)
+        for m in by_id:
+            out = sources[m]
+            if not out:
+                continue
+            kept = kept_of[m]
+            if m in whole_units:
+                unit = whole_units[m]
+            elif not kept:
+                continue
+            elif m in overrides:
+                unit = self._unit(m)
+            else:
+                unit = kept * share_num // (share_rest * sums[m])
             if not unit:
                 continue
             remix_id = ids[m]
-            unit *= scale
-            for j, link_weight in sources[m]:
-                # the share passed on, rounded half-even to 12 places (inlined: this
-                # runs once per link)
-                whole, remainder = divmod(unit * link_weight, denominator)
-                twice = remainder + remainder
-                if twice > denominator or (twice == denominator and whole & 1):
+            scaled = unit * scale
+            fixed = (scaled << guard) // denominator
+            for j, link_weight in out:
+                value = fixed * link_weight
+                whole = value >> guard
+                below = value & low_mask
+                if below > half:
                     whole += 1
+                elif below + link_weight > half:  # near a tie: decide exactly
+                    whole, remainder = divmod(scaled * link_weight, denominator)
+                    twice = remainder + remainder
+                    if twice > denominator or (twice == denominator and whole & 1):
+                        whole += 1
+                receipt: Receipt = {"from": remix_id, "share": _SHARE_TEXT % divmod(whole, scale)}
                 bucket = received[j]
                 if bucket is None:
-                    bucket = received[j] = []
-                bucket.append((remix_id, f"{whole // scale}.{whole % scale:012d}"))
-        flows: list[tuple[int, ExplanationEntry]] = []
+                    received[j] = [receipt]
+                else:
+                    bucket.append(receipt)
+        flows: dict[int, ExplanationEntry] = {}
         item_count = len(self._item_weights)
-        for i, cid in enumerate(ids):
-            bucket = received[i]
-            receipts: list[Receipt] = []
+        titles = self._titles
+        for i in by_id:
+            receipts = received[i]
             if i < item_count:
                 weight = self._item_weights[i]
-                receipts.append(
-                    {
-                        "from": "cut",
-                        "weight": _fixed(weight, self._weight_places),
-                        "share": _rounded(weight * scale, self._weight_total),
-                    }
-                )
-            if bucket:
-                bucket.sort()
-                receipts.extend({"from": remix_id, "share": share} for remix_id, share in bucket)
-            if receipts:
-                entry: ExplanationEntry = {
-                    "contribution": {"id": cid, "title": self._titles[i]},
-                    "kept": _rounded(kept_of[i] * scale, denominator),
-                    "received": receipts,
+                cut: Receipt = {
+                    "from": "cut",
+                    "weight": _fixed(weight, self._weight_places),
+                    "share": _rounded(weight * scale, self._weight_total),
                 }
-                flows.append((cid, entry))
-        flows.sort(key=_first)
-        return dict(flows)
+                receipts = [cut, *receipts] if receipts else [cut]
+            elif receipts is None:
+                continue
+            cid = ids[i]
+            # kept / D, rounded half-even to 12 places (_rounded, inlined)
+            whole, remainder = divmod(kept_of[i] * scale, denominator)
+            twice = remainder + remainder
+            if twice > denominator or (twice == denominator and whole & 1):
+                whole += 1
+            flows[cid] = {
+                "contribution": {"id": cid, "title": titles[i]},
+                "kept": _SHARE_TEXT % divmod(whole, scale),
+                "received": receipts,
+            }
+        return flows
 
 
-def _first(pair: tuple[int, ExplanationEntry]) -> int:
-    return pair[0]
+_GUARD = 64
+"""Bits of the fixed point below a receipt's 12th decimal place (see ``_build_flows``)."""
+_SHARE_TEXT = f"%d.%0{SHARE_PLACES}d"
+"""A share scaled by ``10**SHARE_PLACES``, from ``divmod(scaled, 10**SHARE_PLACES)``: printf
+style, the fastest of Python's formattings, for the hundreds of thousands of receipts."""
 
 
 # --- the credit walk -------------------------------------------------------------------
 
 
+@pausing
 def credits(
     items: Sequence[CutItem],
     graph: Mapping[int, LineageNode],
@@ -449,6 +499,14 @@ def credits(
     index_get = index.get
     new_id = ids.append
     new_indegree = indegree.append
+    # last_user[j]: the latest contribution seen using j, so that a source listed twice
+    # by one contribution is caught with one list read per link.
+    last_user = [-1] * item_count
+    new_user = last_user.append
+    add_author = authors.append
+    add_title = titles.append
+    add_sources = sources.append
+    add_sum = sums.append
     integer = int
     i = 0
     while i < len(ids):
@@ -456,9 +514,10 @@ def credits(
         node = graph[cid]
         if node.contribution_id != cid:
             raise ValueError(f"graph[{cid}] holds contribution {node.contribution_id!r}")
-        authors.append(node.author_id)
-        titles.append(node.title)
+        add_author(node.author_id)
+        add_title(node.title)
         out: list[tuple[int, int]] = []
+        link = out.append
         total = 0
         for source_id, link_weight in node.sources:
             if link_weight.__class__ is not integer or link_weight <= 0:
@@ -475,14 +534,16 @@ def credits(
                 j = index[source_id] = len(ids)
                 new_id(source_id)
                 new_indegree(1)
+                new_user(i)
             else:
+                if last_user[j] == i:
+                    raise ValueError(f"contribution {cid} lists a source twice")
+                last_user[j] = i
                 indegree[j] += 1
-            out.append((j, link_weight))
+            link((j, link_weight))
             total += link_weight
-        if len(out) > 1 and len({j for j, _ in out}) != len(out):
-            raise ValueError(f"contribution {cid} lists a source twice")
-        sources.append(out)
-        sums.append(total)
+        add_sources(out)
+        add_sum(total)
         i += 1
     count = len(ids)
 

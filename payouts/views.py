@@ -27,7 +27,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.selectors import PEOPLE_SCOPE
 from contributions.models import Contribution
-from hitrecord import fragments
+from hitrecord import fragments, prefetch
 from hitrecord.errors import ConflictError
 from hitrecord.params import parse_id
 from payouts import candidates, selectors, services
@@ -36,6 +36,7 @@ from payouts.models import CutVersion
 from projects.models import Project
 from projects.selectors import (
     DIRECTORS_ONLY,
+    known_project_id,
     project_for_director,
     project_get,
     project_id_for,
@@ -194,11 +195,14 @@ def _cut_page_cached(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return {"project": project, "html": fragments.render(CUT_BODY, context), "ok": status}
 
-    cached = fragments.local_get(key) or cache.get(key)
+    cached = fragments.local_get(key)
     if cached is None:
-        cached = build()
-        if cached["ok"] == 200:
-            cache.set(key, cached, fragments.FRAGMENT_SECONDS)
+        cached = cache.get(key)
+        if cached is None:
+            cached = build()
+            if cached["ok"] == 200:
+                cache.set(key, cached, fragments.FRAGMENT_SECONDS)
+        if cached["ok"] == 200:  # another worker's build is this process's copy too
             fragments.local_put(key, cached, fragments.FRAGMENT_SECONDS)
     body = fragments.serve(request, cached["html"])
     return _cut_response(request, cached["project"], body, status=cached["ok"])
@@ -279,8 +283,17 @@ def _cut_context(
     return context, status
 
 
+def _cut_scopes(kwargs: dict[str, Any]) -> list[str]:
+    """What the curation page reads (``hitrecord.prefetch.scopes``), when the project is known."""
+    project_id = known_project_id(str(kwargs.get("slug", "")))
+    if project_id is None:
+        return []
+    return [project_scope(project_id), selectors.cut_scope(project_id)]
+
+
 @login_required
 @_explained
+@prefetch.scopes(_cut_scopes)
 def cut_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The draft being curated: items, the projected split, candidates and history."""
     if request.method != "POST":

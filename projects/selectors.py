@@ -309,6 +309,22 @@ class ProjectPage:
 SLUG_MAX = Project._meta.get_field("slug").max_length or 220
 
 
+def known_project_id(slug: str) -> int | None:
+    """The id of the project at ``slug`` if this process has seen it, without a query
+    (for ``hitrecord.prefetch`` hints), else None."""
+    if len(slug) > SLUG_MAX:
+        return None
+    project_id = fragments.remembered(f"project-id:{slug}")
+    return None if project_id is None else int(project_id)
+
+
+def project_page_scopes(kwargs: dict[str, Any]) -> list[str]:
+    """The version scope a page at ``/projects/<slug>/...`` reads, when the project is
+    known: ``hitrecord.prefetch.scopes`` fetches it with the session."""
+    project_id = known_project_id(str(kwargs.get("slug", "")))
+    return [] if project_id is None else [project_scope(project_id)]
+
+
 def project_id_for(*, slug: str) -> int:
     """The id of the project at ``slug``, remembered (a slug never changes and a project
     is never deleted); 404 when there is none."""

@@ -29,7 +29,7 @@ from accounts.models import User
 from accounts.selectors import PEOPLE_SCOPE, person_scope
 from contributions import selectors as contribution_selectors
 from contributions.gallery import gallery_context, gallery_params
-from hitrecord import fragments
+from hitrecord import fragments, prefetch
 from hitrecord.errors import ConflictError
 from hitrecord.params import parse_page
 from payouts.selectors import latest_version, used_in_cuts
@@ -158,7 +158,11 @@ def project_list(request: HttpRequest) -> HttpResponse:
     page_number = parse_page(request.GET.get("page"))
     digest = hashlib.sha256(f"{query}|{page_number}".encode()).hexdigest()[:32]
     key = f"projects:list:{version}:{digest}"
-    results = cache.get(key)
+    # a key of version tokens only: kept in the process too (hitrecord.fragments)
+    results = fragments.local_get(key)
+    shared = results is None
+    if shared:
+        results = cache.get(key)
     if results is None:
         form = ProjectFilterForm(request.GET or None)
         if request.GET and not form.is_valid():
@@ -177,6 +181,8 @@ def project_list(request: HttpRequest) -> HttpResponse:
             },
         )
         cache.set(key, results, fragments.FRAGMENT_SECONDS)
+    if shared:
+        fragments.local_put(key, results, fragments.FRAGMENT_SECONDS)
     response = render(request, "projects/list.html", {"results": results})
     # A page that handed out a CSRF token must set its cookie: never serve it from cache.
     if page_key and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
@@ -184,6 +190,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@prefetch.scopes(selectors.project_page_scopes)
 def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A project: cached whole per project version and viewer role (visitor, signed in,
     member, director, sole director, staff), since what the page offers differs only by

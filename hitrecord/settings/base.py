@@ -85,13 +85,16 @@ MIDDLEWARE = [
     # NUL in the address, query, cookies, headers or form fields: a 400, never a 500 later.
     "hitrecord.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The session, its person and their header in one cache round trip (hitrecord/prefetch.py).
+    "hitrecord.prefetch.PrefetchMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp, its one header built once (hitrecord/security_headers.py)
+    "hitrecord.security_headers.CSPMiddleware",
     "hitrecord.throttling.RateLimitMiddleware",
     # A number too large for the database in a form field (admin's too): a 400, not a 500.
     "hitrecord.middleware.ValueTooLargeMiddleware",
@@ -159,8 +162,9 @@ CACHES = {
 }
 # Sessions are read on every signed-in request: from the cache, written through to the
 # database (so a cleared cache signs nobody out). Safe across workers because the cache
-# above is shared by all of them.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# above is shared by all of them. Django's cached_db store, read from the request's
+# prefetch (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 
 AUTH_USER_MODEL = "accounts.User"
 # The stock rules; the signed-in person comes from the shared cache (accounts/backends.py).

@@ -40,7 +40,8 @@ def header_keys(user_id: int) -> list[str]:
     return [header_key(user_id, at_projects=p, at_earnings=e) for p in both for e in both]
 
 
-def _sections(path: str) -> dict[str, bool]:
+def header_sections(path: str) -> dict[str, bool]:
+    """Which of the header's links is the current page's (part of the header's key)."""
     return {"at_projects": path.startswith("/projects/"), "at_earnings": path == "/me/earnings/"}
 
 
@@ -49,7 +50,7 @@ def site_header(context: template.Context) -> SafeString | str:
     request = context.get("request")
     user = context.get("user")
     path = getattr(request, "path", "")
-    sections = _sections(path)
+    sections = header_sections(path)
     if request is None or user is None or not user.is_authenticated:
         return render_to_string(HEADER, {"user": user, "request": request, **sections})
     key = header_key(user.pk, **sections)

@@ -80,3 +80,37 @@ def test_sign_out_is_a_post(user_client):
     response = user_client.post("/accounts/logout/")
     assert response.status_code == 302
     assert "Sign out" not in user_client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_policy_built_once_is_django_csps_and_follows_the_settings(client, settings):
+    from csp.utils import build_policy
+
+    first = client.get("/accounts/login/")
+    assert first["Content-Security-Policy"] == build_policy()
+    assert "Content-Security-Policy-Report-Only" not in first
+
+    # A changed policy (and a report-only one) shows on the next response.
+    directives = dict(settings.CONTENT_SECURITY_POLICY["DIRECTIVES"], **{"img-src": ["'self'"]})
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": directives}
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    second = client.get("/accounts/login/")
+    assert "img-src 'self';" in second["Content-Security-Policy"] + ";"
+    assert "data:" not in second["Content-Security-Policy"].split("img-src")[1].split(";")[0]
+    assert second["Content-Security-Policy-Report-Only"] == "default-src 'none'"
+
+
+def test_a_response_with_its_own_policy_goes_through_django_csp():
+    from csp.decorators import csp_update
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from hitrecord.security_headers import CSPMiddleware
+
+    @csp_update({"img-src": ["https://images.example"]})
+    def view(request):
+        return HttpResponse("ok")
+
+    middleware = CSPMiddleware(view)
+    response = middleware(RequestFactory().get("/"))
+    assert "https://images.example" in response["Content-Security-Policy"]

@@ -339,21 +339,22 @@ def member_client(project) -> Client:
 # --- the process's own copies ----------------------------------------------------------------
 
 
-def test_local_copies_keep_big_fragments_packed_evict_the_oldest_and_expire():
+def test_local_copies_are_bounded_evict_the_least_recently_used_and_expire():
     from hitrecord.fragments import _LocalValues
 
-    local = _LocalValues(max_bytes=20_000)
-    picture = "<svg>" + "<g>box</g>" * 10_000 + "</svg>"  # 100 KB, packs small
+    local = _LocalValues(max_bytes=70_000)
+    picture = "<svg>" + "<g>box</g>" * 5_000 + "</svg>"  # 50 KB
     local.put("a", picture, 60)
     assert local.get("a") == picture
-    assert local.size < len(picture) // 10
-    noise_b, noise_c = secrets.token_hex(15_000), secrets.token_hex(15_000)  # pack to half
+    assert local.size == len(picture)
+    noise_b, noise_c = secrets.token_hex(5_000), secrets.token_hex(15_000)  # 10 and 30 KB
     local.put("b", noise_b, 60)
+    assert local.get("a") == picture  # now b is the least recently used
     local.put("c", noise_c, 60)  # over the bound: the least recently used go first
-    assert local.get("a") is None
     assert local.get("b") is None
+    assert local.get("a") is None
     assert local.get("c") == noise_c
-    assert local.size <= 20_000
+    assert local.size <= 70_000
     local.put("d", "z", 0)  # already expired
     assert local.get("d") is None
 

@@ -219,6 +219,43 @@ def test_explanations_are_json_linear_and_lead_back_to_the_cut():
                 pytest.fail("the from steps never reached the cut")
 
 
+def test_a_receipt_exactly_between_two_12th_places_rounds_to_even():
+    # Half of the item goes to two sources in the ratio 1 : 10**12 - 1, so the receipts
+    # are 1/(2 * 10**12) and (10**12 - 1)/(2 * 10**12): both exactly halfway between two
+    # 12th places, the case the explanations' fixed point hands to an exact division.
+    scale = 10**12
+    graph = graph_of(
+        Node(1, author_id=10, title="Remix", sources=((2, 1), (3, scale - 1))),
+        Node(2, author_id=20, title="Small"),
+        Node(3, author_id=30, title="Large"),
+    )
+    result = credits([CutItem(1, 1000)], graph, upstream_share=HALF)
+
+    flows = result.contribution_flows()
+    assert flows[2]["received"] == [{"from": 1, "share": "0.000000000000"}]  # ...0|5 -> even 0
+    assert flows[3]["received"] == [{"from": 1, "share": "0.500000000000"}]  # ...9|5 -> even
+    assert flows[2]["received"][0]["share"] == decimal_share(F(1, 2 * scale))
+    assert flows[3]["received"][0]["share"] == decimal_share(F(scale - 1, 2 * scale))
+    assert result.people[20].credit == F(1, 2 * scale)
+
+
+def test_receipts_just_off_a_tie_round_to_the_nearer_side():
+    # 1/(2 * 10**12) plus or minus one part in 10**30: within the fixed point's guard
+    # bits of the tie, so only the exact division can tell the two apart.
+    scale = 10**12
+    off = 10**18
+    for small, expected in ((off + 1, "0.000000000001"), (off - 1, "0.000000000000")):
+        total = scale * off * 2  # the link weights sum to this; u = 1/2 halves it again
+        graph = graph_of(
+            Node(1, author_id=10, title="Remix", sources=((2, small), (3, total - small))),
+            Node(2, author_id=20, title="Small"),
+            Node(3, author_id=30, title="Large"),
+        )
+        flows = credits([CutItem(1, 1000)], graph, upstream_share=F(1, 1)).contribution_flows()
+        assert flows[2]["received"] == [{"from": 1, "share": expected}]
+        assert expected == decimal_share(F(small, total))
+
+
 def test_the_order_of_inputs_does_not_matter():
     graph = diamond()
     reordered = {
