@@ -40,7 +40,8 @@ _SETTINGS = ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
 def _headers() -> tuple[str, str] | None:
     """The policy and the report-only policy, as django-csp builds them; None when the
     settings exclude some addresses (then every response takes django-csp's path)."""
-    if any((getattr(settings, name, None) or {}).get("EXCLUDE_URL_PREFIXES") for name in _SETTINGS):
+    policies = (settings.CONTENT_SECURITY_POLICY, settings.CONTENT_SECURITY_POLICY_REPORT_ONLY)
+    if any((policy or {}).get("EXCLUDE_URL_PREFIXES") for policy in policies):
         return None
     return build_policy(), build_policy(report_only=True)
 

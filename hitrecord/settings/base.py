@@ -356,6 +356,7 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF, *_MEDIA_ORIGINS],
     }
 }
+CONTENT_SECURITY_POLICY_REPORT_ONLY = None  # no report-only policy
 
 # Security: safe by default; behind a proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
