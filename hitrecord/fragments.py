@@ -132,22 +132,42 @@ T = TypeVar("T")
 
 
 def cached_value(
-    key: str, build: Callable[[], T], timeout: int = FRAGMENT_SECONDS, *, local: bool = False
+    key: str,
+    build: Callable[[], T],
+    timeout: int = FRAGMENT_SECONDS,
+    *,
+    local: bool = False,
+    usable: Callable[[T], bool] | None = None,
+    seconds: Callable[[T], int | None] | None = None,
 ) -> T:
     """Whatever ``build()`` gives (picklable: a fragment and its page title, a small row),
     stored under ``key`` for ``timeout`` seconds and built only on a miss. ``local`` (for
-    keys made of version tokens only, see the module's docstring) keeps it in this
-    process too."""
+    keys made of version tokens or another exact version, see the module's docstring)
+    keeps it in this process too, whichever worker built it.
+
+    Two hooks for values whose life depends on what they hold: ``usable(value)`` False
+    makes a stored value a miss (a money page past a claim deadline it shows), and
+    ``seconds(value)`` replaces ``timeout``, None meaning "serve it, store it nowhere"
+    (a page that came out as an error)."""
+
+    def ok(value: Any) -> bool:
+        return value is not None and (usable is None or usable(value))
+
     if local:
         found = _LOCAL.get(key)
-        if found is not None:
+        if ok(found):
             return cast(T, found)
     value = prefetch.get(key)  # the header, fetched with the session
-    if value is None:
+    built = not ok(value)
+    if built:
         value = build()
-        cache.set(key, value, timeout)
+    keep = timeout if seconds is None else seconds(value)
+    if keep is None:
+        return cast(T, value)
+    if built:
+        cache.set(key, value, keep)
     if local:
-        _LOCAL.put(key, value, timeout)
+        _LOCAL.put(key, value, keep)
     return cast(T, value)
 
 

@@ -15,7 +15,8 @@ Nothing here can serve the wrong value:
 
 - values are stored under their own cache keys: a wrong guess only means the keys read
   later were not fetched, and are read as before;
-- each value is taken once (a second read in the request goes to the cache);
+- each value but a version token is taken once (a second read in the request goes to the
+  cache); tokens are read with ``peek`` as often as the request needs them;
 - ``drop`` deletes keys from the cache and from what this request fetched, and
   ``fragments.bump`` forgets the tokens it renews, so a write made by the request itself (a
   profile edit, notifications marked read, a saved draft) is seen by the rest of it;
@@ -36,6 +37,7 @@ from django.http import HttpRequest, HttpResponse
 _FETCHED: ContextVar[dict[str, Any] | None] = ContextVar("hitrecord_prefetched", default=None)
 _ABSENT = object()
 _SESSION_PERSON = "session-person:"
+_SESSION_ENGINE = "accounts.sessions"  # the store that reads the fetch
 V = TypeVar("V", bound=Callable[..., Any])
 
 
@@ -87,10 +89,6 @@ def drop(keys: list[str]) -> None:
     cache.delete_many(keys)
 
 
-def clear() -> None:
-    _FETCHED.set(None)
-
-
 # --- which person a session key names ------------------------------------------------------
 
 
@@ -107,8 +105,8 @@ def _session_person(session_key: str) -> Any:
     return fragments.remembered(_SESSION_PERSON + session_key)
 
 
-# What to fetch beside a signed-in session, given its person's id and the request: the
-# person (accounts.backends) and their header (site_chrome) register here at import.
+# What to fetch beside a signed-in session, given its person's id and the request:
+# ``accounts`` registers its person, header and token keys here when the app is ready.
 _WITH_PERSON: list[Callable[[Any, HttpRequest], list[str]]] = []
 
 
@@ -167,6 +165,3 @@ class PrefetchMiddleware:
 
             keys.extend(fragments.token_keys(*scopes_of(kwargs)))
         fetch(keys)
-
-
-_SESSION_ENGINE = "accounts.sessions"

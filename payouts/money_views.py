@@ -17,7 +17,6 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -87,23 +86,22 @@ def _money_fragment(
     a miss. It also expires at the first claim deadline it shows, since "claims open" then
     turns to "closed" with no write at all."""
     now = timezone.now()
-    cached = fragments.local_get(key)
-    if cached is None or _closed_since(cached, now):
-        cached = cache.get(key)
-        if cached is None or _closed_since(cached, now):
-            html, shown = build()
-            deadlines = [
-                d.claim_deadline for d in shown if claims_open(d, now=now) and d.claim_deadline
-            ]
-            cached = {"html": html, "until": min(deadlines) if deadlines else None}
-            cache.set(key, cached, _seconds_left(cached, now))
-        # the key holds the database's version: another worker's build is exact here too
-        fragments.local_put(key, cached, _seconds_left(cached, now))
+
+    def page() -> dict[str, Any]:
+        html, shown = build()
+        deadlines = [
+            d.claim_deadline for d in shown if claims_open(d, now=now) and d.claim_deadline
+        ]
+        return {"html": html, "until": min(deadlines) if deadlines else None}
+
+    cached = fragments.cached_value(
+        key,
+        page,
+        local=True,  # the key holds the database's version: exact in every worker
+        usable=lambda cached: cached["until"] is None or now < cached["until"],
+        seconds=lambda cached: _seconds_left(cached, now),
+    )
     return fragments.serve(request, cached["html"])
-
-
-def _closed_since(cached: dict[str, Any], now: datetime) -> bool:
-    return cached["until"] is not None and now >= cached["until"]
 
 
 def _seconds_left(cached: dict[str, Any], now: datetime) -> int:

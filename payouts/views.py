@@ -18,7 +18,6 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -195,15 +194,12 @@ def _cut_page_cached(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return {"project": project, "html": fragments.render(CUT_BODY, context), "ok": status}
 
-    cached = fragments.local_get(key)
-    if cached is None:
-        cached = cache.get(key)
-        if cached is None:
-            cached = build()
-            if cached["ok"] == 200:
-                cache.set(key, cached, fragments.FRAGMENT_SECONDS)
-        if cached["ok"] == 200:  # another worker's build is this process's copy too
-            fragments.local_put(key, cached, fragments.FRAGMENT_SECONDS)
+    cached = fragments.cached_value(
+        key,
+        build,
+        local=True,
+        seconds=lambda page: fragments.FRAGMENT_SECONDS if page["ok"] == 200 else None,
+    )
     body = fragments.serve(request, cached["html"])
     return _cut_response(request, cached["project"], body, status=cached["ok"])
 

@@ -158,19 +158,15 @@ def project_list(request: HttpRequest) -> HttpResponse:
     page_number = parse_page(request.GET.get("page"))
     digest = hashlib.sha256(f"{query}|{page_number}".encode()).hexdigest()[:32]
     key = f"projects:list:{version}:{digest}"
-    # a key of version tokens only: kept in the process too (hitrecord.fragments)
-    results = fragments.local_get(key)
-    shared = results is None
-    if shared:
-        results = cache.get(key)
-    if results is None:
-        form = ProjectFilterForm(request.GET or None)
+
+    def build() -> str:
+        form = ProjectFilterForm(request.GET or None)  # only on a miss
         if request.GET and not form.is_valid():
-            return render(request, "projects/list.html", {"form": form, "results": ""}, status=400)
+            return ""  # served as a 400 below, never stored
         filters = form.filters() if request.GET else ProjectFilterForm.filters_default()
         paginator = Paginator(selectors.project_list(lean=True, **filters), PAGE_SIZE)
         page = paginator.get_page(page_number)
-        results = render_to_string(
+        return render_to_string(
             "projects/_list_results.html",
             {
                 "form": form,
@@ -180,9 +176,15 @@ def project_list(request: HttpRequest) -> HttpResponse:
                 "filters": filters,
             },
         )
-        cache.set(key, results, fragments.FRAGMENT_SECONDS)
-    if shared:
-        fragments.local_put(key, results, fragments.FRAGMENT_SECONDS)
+
+    # a key of version tokens only: kept in the process too (hitrecord.fragments)
+    results = fragments.cached_value(
+        key, build, local=True, seconds=lambda html: fragments.FRAGMENT_SECONDS if html else None
+    )
+    if not results:
+        form = ProjectFilterForm(request.GET)
+        form.is_valid()  # its errors, for the page
+        return render(request, "projects/list.html", {"form": form, "results": ""}, status=400)
     response = render(request, "projects/list.html", {"results": results})
     # A page that handed out a CSRF token must set its cookie: never serve it from cache.
     if page_key and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX
 from django.core.cache import cache
-from django.test import Client, RequestFactory
+from django.test import Client
 
 from accounts import services as account_services
 from accounts.models import Notification
@@ -44,6 +47,11 @@ class _Reads:
         return [key for kind, key in self.calls if kind == "get"]
 
 
+def _text(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+
+
 def _signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
@@ -68,22 +76,31 @@ def test_a_repeat_request_reads_session_person_and_header_in_one_round_trip(monk
     assert len(reads.calls) == 1, reads.calls  # the list itself comes from the process
 
 
-def test_a_badge_changed_by_the_request_itself_is_not_served_from_its_prefetch():
+def test_what_the_request_itself_drops_is_not_served_from_its_fetch():
     ana = UserFactory()
-    account_services.notify(recipient=ana, kind=Notification.Kind.PROJECT, message="Hello")
-    cache.set("header:1:00", "old header")
-    request = RequestFactory().get("/")
+    header = f"header:{ana.pk}:00"
+    cache.set(header, "the header with the old badge")
     token = prefetch._FETCHED.set(None)
     try:
-        prefetch.fetch(["header:1:00", "auth-user:1"])
-        prefetch.drop(["header:1:00"])  # what accounts.services does on a read or a new one
-        assert prefetch.take("header:1:00") == (False, None)
-        assert cache.get("header:1:00") is None
-        assert prefetch.take("auth-user:1") == (True, None)  # fetched, absent
-        assert prefetch.take("auth-user:1") == (False, None)  # taken once only
+        prefetch.fetch([header, f"auth-user:{ana.pk}"])
+        # what accounts.services does when the request marks notifications read
+        account_services.inbox_changed([ana.pk])
+        assert prefetch.take(header) == (False, None)  # not fetched any more: read anew
+        assert cache.get(header) is None
+        assert prefetch.take(f"auth-user:{ana.pk}") == (True, None)  # fetched, absent
+        assert prefetch.take(f"auth-user:{ana.pk}") == (False, None)  # taken once only
     finally:
         prefetch._FETCHED.reset(token)
-    assert request.path == "/"
+
+
+def test_a_badge_read_in_one_request_is_gone_from_the_next_page(monkeypatch):
+    ana = UserFactory(username="ana-b")
+    account_services.notify(recipient=ana, kind=Notification.Kind.PROJECT, message="Hello")
+    client = _signed_in(ana)
+    for _ in range(3):
+        assert "Notifications 1" in _text(client.get("/projects/"))
+    assert client.post("/me/notifications/read/").status_code == 302
+    assert "Notifications 1" not in _text(client.get("/projects/"))
 
 
 def test_signing_out_elsewhere_or_a_new_password_ends_the_session_at_once():
