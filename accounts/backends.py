@@ -22,7 +22,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from accounts.models import User
-from accounts.selectors import PEOPLE_SCOPE, inbox_scope, person_scope
+from accounts.selectors import PEOPLE_SCOPE, inbox_scope, person_scope, unread_key
 from hitrecord import fragments, prefetch
 from hitrecord.templatetags.site_chrome import header_key, header_keys, header_sections
 
@@ -56,6 +56,7 @@ def prefetch_keys(user_id: Any, request: HttpRequest) -> list[str]:
     return [
         _key(user_id),
         header_key(user_id, **header_sections(request.path)),
+        unread_key(user_id),  # the badge, read where the header is not cached
         *fragments.token_keys(
             person_scope(user_id), inbox_scope(user_id), PEOPLE_SCOPE, PROJECTS_SCOPE
         ),

@@ -18,7 +18,7 @@ from accounts import selectors, services, throttle
 from accounts.forms import AccountDeleteForm, ProfileForm, SignInForm, SignupForm
 from accounts.models import User
 from contributions.gallery import gallery_context, gallery_params
-from hitrecord import fragments
+from hitrecord import fragments, prefetch
 from hitrecord.media import MediaRejected
 from hitrecord.params import parse_page
 from projects.models import Membership
@@ -101,15 +101,23 @@ def _profile_memberships(person: User) -> QuerySet[Membership]:
     )
 
 
+@prefetch.scopes(selectors.profile_page_scopes)
 def profile(request: HttpRequest, username: str) -> HttpResponse:
     """A person's page: who they are, their projects, their contributions. Cached per
     person version and whether it is their own page (which offers edits)."""
-    person = selectors.person_by_username_cached(username=username)
+
+    def page_key(person_id: int) -> str:
+        own = request.user.pk == person_id
+        token = fragments.versions(selectors.person_scope(person_id), selectors.PEOPLE_SCOPE)
+        return f"profile-page:{person_id}:{token}:{int(own)}:{gallery_params(request)}"
+
+    person = selectors.person_by_username_cached(
+        username=username, with_keys=lambda person_id: [page_key(person_id)]
+    )
     if person is None:
         raise Http404("No one here goes by that name.")
     own = request.user == person
-    token = fragments.versions(selectors.person_scope(person.pk), selectors.PEOPLE_SCOPE)
-    key = f"profile-page:{person.pk}:{token}:{int(own)}:{gallery_params(request)}"
+    key = page_key(person.pk)
 
     def context() -> dict[str, Any]:
         return {

@@ -55,6 +55,15 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     if contribution_id is None:
         raise Http404(access.NOT_FOUND)
     token = fragments.versions(selectors.contribution_scope(contribution_id), PEOPLE_SCOPE)
+    comments_number = parse_page(request.GET.get("comments"))
+    # One round trip for what a first view in this process reads: the head, who authored
+    # unfinished work in the lineage, and the page as most viewers get it.
+    likely_role = "signed-in" if viewer.is_authenticated else "visitor"
+    fragments.preload(
+        f"contribution-head:{contribution_id}:{token}",
+        f"lineage-unfinished:{contribution_id}:{token}",
+        _page_key(contribution_id, token, likely_role, comments_number),
+    )
     contribution = fragments.cached_value(
         f"contribution-head:{contribution_id}:{token}",
         lambda: access.contribution_for_viewer(viewer=viewer, pk=contribution_id, unchecked=True),
@@ -62,7 +71,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not access.can_view(viewer, contribution):
         raise Http404(access.NOT_FOUND)
-    comments_number = parse_page(request.GET.get("comments"))
     whole = _WholeLineage(contribution.pk)
     unfinished_by = fragments.cached_value(
         f"lineage-unfinished:{contribution.pk}:{token}",
@@ -79,7 +87,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     else:
         role = access.page_role(viewer, contribution)
-        key = f"contribution-page:{contribution.pk}:{token}:{role}:{comments_number}"
+        key = _page_key(contribution.pk, token, role, comments_number)
         body = fragments.fragment(
             request,
             key,
@@ -99,6 +107,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             else None,
         },
     )
+
+
+def _page_key(contribution_id: int, token: str, role: str, comments_number: int) -> str:
+    return f"contribution-page:{contribution_id}:{token}:{role}:{comments_number}"
 
 
 class _WholeLineage:

@@ -48,6 +48,23 @@ def fetch(keys: Iterable[str]) -> None:
     _FETCHED.set({key: found.get(key, _ABSENT) for key in wanted})
 
 
+def more(keys: Iterable[str], *, skip: Callable[[str], bool] | None = None) -> None:
+    """Read in one round trip those of ``keys`` this request has not fetched yet (and,
+    with ``skip``, that ``skip(key)`` does not rule out: a value the process holds), for
+    later ``take``: a page that will read several cached values, or a likely one, once its
+    tokens are known. A key fetched in vain costs nothing but its bytes."""
+    fetched = _FETCHED.get()
+    if fetched is None:  # outside a request (a task, a shell): nothing to keep it in
+        return
+    wanted = [
+        key for key in dict.fromkeys(keys) if key not in fetched and (skip is None or not skip(key))
+    ]
+    if not wanted:
+        return
+    found = cache.get_many(wanted)
+    fetched.update({key: found.get(key, _ABSENT) for key in wanted})
+
+
 def take(key: str) -> tuple[bool, Any]:
     """``(True, value or None)`` if this request fetched ``key`` and has not taken it yet,
     else ``(False, None)``: then read the cache as usual."""
@@ -138,7 +155,7 @@ class PrefetchMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _FETCHED.set(None)
+        token = _FETCHED.set({})  # inside a request: ``more`` may add to it
         try:
             return self.get_response(request)
         finally:

@@ -366,6 +366,21 @@ class ViewerRole:
 VISITOR = ViewerRole(signed_in=False, is_staff=False, membership="", sole_director=False)
 
 
+def viewer_role_key(project_id: int, user: User | Any, token: str) -> str:
+    """Where ``viewer_role`` keeps a signed-in viewer's role under the project's version."""
+    return f"project-role:{project_id}:{user.pk}:{token}"
+
+
+def likely_role(user: User | Any) -> ViewerRole:
+    """The role most viewers have (not a member), to fetch its page before the real role
+    is known (``projects.views.project_detail``)."""
+    if not getattr(user, "is_authenticated", False):
+        return VISITOR
+    return ViewerRole(
+        signed_in=True, is_staff=bool(user.is_staff), membership="", sole_director=False
+    )
+
+
 def viewer_role(*, project_id: int, user: User | Any, token: str) -> ViewerRole:
     """The viewer's role in the project, cached under the project's version ``token``
     (every membership change bumps it, so a join or a leave shows at once)."""
@@ -387,9 +402,7 @@ def viewer_role(*, project_id: int, user: User | Any, token: str) -> ViewerRole:
         )
         return role, sole
 
-    role, sole = fragments.cached_value(
-        f"project-role:{project_id}:{user.pk}:{token}", load, local=True
-    )
+    role, sole = fragments.cached_value(viewer_role_key(project_id, user, token), load, local=True)
     return ViewerRole(
         signed_in=True, is_staff=bool(user.is_staff), membership=role, sole_director=sole
     )

@@ -192,6 +192,10 @@ def project_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _page_key(project_id: int, token: str, role_key: str, gallery: str) -> str:
+    return f"project-page:{project_id}:{token}:{role_key}:{gallery}"
+
+
 @prefetch.scopes(selectors.project_page_scopes)
 def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A project: cached whole per project version and viewer role (visitor, signed in,
@@ -200,8 +204,15 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     role, then the page."""
     project_id = selectors.project_id_for(slug=slug)
     token = fragments.versions(selectors.project_scope(project_id), PEOPLE_SCOPE)
+    gallery = gallery_params(request)
+    # One round trip for a first view in this process: the viewer's role and the page as
+    # a viewer who is not a member gets it (most viewers).
+    fragments.preload(
+        selectors.viewer_role_key(project_id, request.user, token),
+        _page_key(project_id, token, selectors.likely_role(request.user).key, gallery),
+    )
     role = selectors.viewer_role(project_id=project_id, user=request.user, token=token)
-    key = f"project-page:{project_id}:{token}:{role.key}:{gallery_params(request)}"
+    key = _page_key(project_id, token, role.key, gallery)
 
     def build() -> dict[str, str]:
         page = selectors.project_page(slug=slug)

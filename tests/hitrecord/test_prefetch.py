@@ -169,3 +169,98 @@ def test_a_token_the_request_bumps_is_read_anew_by_the_rest_of_it():
         prefetch._FETCHED.reset(token)
     assert after != before
     assert after == fragments.versions("project:77")
+
+
+def _world_of_three():
+    """A project with a remix chain in it, and its author's username."""
+    from tests.contributions.factories import ContributionFactory, SourceFactory
+    from tests.projects.factories import ProjectFactory
+
+    project = ProjectFactory(title="Harbor Songs")
+    source = ContributionFactory(title="The Source Song", project=project)
+    remix = ContributionFactory(title="The Remix Song", project=project)
+    SourceFactory(contribution=remix, source=source)
+    return project, remix
+
+
+@pytest.mark.parametrize("page", ["contribution", "project", "profile"])
+def test_a_view_the_process_has_no_copy_of_reads_the_shared_cache_twice_at_most(
+    monkeypatch, page
+):
+    """What another worker built is fetched in one more round trip, not one per value
+    (the head, the role, the person, the page body)."""
+    project, remix = _world_of_three()
+    path, shown = {
+        "contribution": (f"/contributions/{remix.pk}/", "The Source Song"),
+        "project": (f"/projects/{project.slug}/", "The Remix Song"),
+        "profile": (f"/u/{remix.author.username}/", "The Remix Song"),
+    }[page]
+    client = _signed_in(UserFactory(username="ana-w"))
+    for _ in range(3):
+        assert client.get(path).status_code == 200
+    fragments._LOCAL.clear()  # as in a worker that did not build them
+
+    reads = _Reads(monkeypatch)
+    text = _text(client.get(path))
+    assert shown in text
+    assert "ana-w" in text
+    assert reads.keys_read_alone() == []
+    assert [kind for kind, _ in reads.calls] == ["get_many", "get_many"], reads.calls
+
+    reads.calls.clear()  # and the next view is served from the process
+    assert shown in _text(client.get(path))
+    assert len(reads.calls) == 1, reads.calls
+
+
+def test_a_repeat_profile_is_one_round_trip_in_all(monkeypatch):
+    _, remix = _world_of_three()
+    client = _signed_in(UserFactory(username="ana-r"))
+    path = f"/u/{remix.author.username}/"
+    for _ in range(3):
+        assert client.get(path).status_code == 200
+    reads = _Reads(monkeypatch)
+    assert "The Remix Song" in _text(client.get(path))
+    assert len(reads.calls) == 1, reads.calls
+    assert f"v:person:{remix.author.pk}" in reads.calls[0][1]
+
+
+def test_a_profile_change_shows_at_once_though_its_id_is_remembered():
+    _, remix = _world_of_three()
+    author = remix.author
+    viewer = _signed_in(UserFactory())
+    path = f"/u/{author.username}/"
+    for _ in range(2):
+        assert "A new bio" not in _text(viewer.get(path))
+    author.bio = "A new bio"
+    author.save()
+    assert "A new bio" in _text(viewer.get(path))
+    author.is_active = False
+    author.save()
+    assert viewer.get(path).status_code == 404
+
+
+def test_more_outside_a_request_keeps_nothing():
+    cache.set("prefetch-test:x", "value")
+    prefetch.more(["prefetch-test:x"])
+    assert prefetch.take("prefetch-test:x") == (False, None)
+    cache.set("prefetch-test:x", "changed")
+    assert prefetch.get("prefetch-test:x") == "changed"
+
+
+def test_preload_skips_what_the_process_holds_and_serves_the_rest_once(monkeypatch):
+    fragments.local_put("prefetch-test:local", "kept here", 60)
+    cache.set("prefetch-test:shared", "from the cache")
+    token = prefetch._FETCHED.set({})
+    try:
+        reads = _Reads(monkeypatch)
+        fragments.preload("prefetch-test:local", "prefetch-test:shared")
+        assert reads.calls == [("get_many", ["prefetch-test:shared"])]
+        built = []
+        value = fragments.cached_value(
+            "prefetch-test:shared", lambda: built.append(1) or "built", local=True
+        )
+        assert value == "from the cache"
+        assert built == []
+        assert len(reads.calls) == 1  # served from the preload
+    finally:
+        prefetch._FETCHED.reset(token)
