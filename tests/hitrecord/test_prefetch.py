@@ -184,9 +184,7 @@ def _world_of_three():
 
 
 @pytest.mark.parametrize("page", ["contribution", "project", "profile"])
-def test_a_view_the_process_has_no_copy_of_reads_the_shared_cache_twice_at_most(
-    monkeypatch, page
-):
+def test_a_view_the_process_has_no_copy_of_reads_the_shared_cache_twice_at_most(monkeypatch, page):
     """What another worker built is fetched in one more round trip, not one per value
     (the head, the role, the person, the page body)."""
     project, remix = _world_of_three()
