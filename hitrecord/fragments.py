@@ -76,7 +76,8 @@ def token_keys(*scopes: str) -> list[str]:
 def versions(*scopes: str) -> str:
     """One token made of the current token of each scope ("project:12", "people", ...),
     read in one cache round trip (none when the request's prefetch holds them all). A
-    scope never bumped (or evicted) gets a fresh token."""
+    scope never bumped (or evicted) gets a fresh token. What it reads is held for the rest
+    of the request, as the prefetch's tokens are."""
     keys = [_token_key(scope) for scope in scopes]
     found: dict[str, Any] = {}
     for key in keys:
@@ -85,11 +86,13 @@ def versions(*scopes: str) -> str:
             found[key] = value
     rest = [key for key in keys if key not in found]
     if rest:
-        found.update(cache.get_many(rest))
-    missing = {key: uuid.uuid4().hex[:12] for key in keys if key not in found}
-    if missing:
-        cache.set_many(missing, None)
-        found.update(missing)
+        read = cache.get_many(rest)
+        missing = {key: uuid.uuid4().hex[:12] for key in rest if key not in read}
+        if missing:
+            cache.set_many(missing, None)
+        read.update(missing)
+        prefetch.hold(read)  # later reads in this request peek them
+        found.update(read)
     return ".".join(str(found[key]) for key in keys)
 
 

@@ -65,6 +65,14 @@ def more(keys: Iterable[str], *, skip: Callable[[str], bool] | None = None) -> N
     fetched.update({key: found.get(key, _ABSENT) for key in wanted})
 
 
+def hold(values: dict[str, Any]) -> None:
+    """Keep ``values`` this request read or wrote itself (version tokens) for its later
+    ``peek``: a token is read from the cache once a request, however many reads ask."""
+    fetched = _FETCHED.get()
+    if fetched is not None:
+        fetched.update(values)
+
+
 def take(key: str) -> tuple[bool, Any]:
     """``(True, value or None)`` if this request fetched ``key`` and has not taken it yet,
     else ``(False, None)``: then read the cache as usual."""

@@ -205,12 +205,13 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     project_id = selectors.project_id_for(slug=slug)
     token = fragments.versions(selectors.project_scope(project_id), PEOPLE_SCOPE)
     gallery = gallery_params(request)
-    # One round trip for a first view in this process: the viewer's role and the page as
-    # a viewer who is not a member gets it (most viewers).
-    fragments.preload(
-        selectors.viewer_role_key(project_id, request.user, token),
-        _page_key(project_id, token, selectors.likely_role(request.user).key, gallery),
-    )
+    # One round trip for a first view in this process: the signed-in viewer's role and the
+    # page as a viewer who is not a member gets it (most viewers).
+    likely = _page_key(project_id, token, selectors.likely_role(request.user).key, gallery)
+    if request.user.is_authenticated:
+        fragments.preload(selectors.viewer_role_key(project_id, request.user, token), likely)
+    else:
+        fragments.preload(likely)  # a visitor's role needs no lookup
     role = selectors.viewer_role(project_id=project_id, user=request.user, token=token)
     key = _page_key(project_id, token, role.key, gallery)
 

@@ -262,3 +262,45 @@ def test_preload_skips_what_the_process_holds_and_serves_the_rest_once(monkeypat
         assert len(reads.calls) == 1  # served from the preload
     finally:
         prefetch._FETCHED.reset(token)
+
+
+def test_a_token_is_read_from_the_cache_once_a_request(monkeypatch):
+    fragments.bump("project:78")
+    token = prefetch._FETCHED.set({})
+    try:
+        reads = _Reads(monkeypatch)
+        first = fragments.versions("project:78", "people")
+        assert fragments.versions("project:78") == first.split(".")[0]
+        assert fragments.versions("people", "project:78") == ".".join(reversed(first.split(".")))
+        assert len(reads.calls) == 1, reads.calls
+    finally:
+        prefetch._FETCHED.reset(token)
+
+
+def test_a_profile_in_a_process_that_remembers_nothing_reads_each_token_once(monkeypatch):
+    _, remix = _world_of_three()
+    client = _signed_in(UserFactory(username="ana-f"))
+    path = f"/u/{remix.author.username}/"
+    for _ in range(2):
+        assert client.get(path).status_code == 200
+    fragments.forget_local()  # a new worker: no copies, no remembered ids or sessions
+
+    reads = _Reads(monkeypatch)
+    assert "The Remix Song" in _text(client.get(path))
+    token_key = f"v:person:{remix.author.pk}"
+    asked = [keys for kind, keys in reads.calls if kind == "get_many" and token_key in keys]
+    assert len(asked) == 1, reads.calls
+    read = [key for kind, keys in reads.calls for key in (keys if kind == "get_many" else [keys])]
+    assert len(read) == len(set(read)), reads.calls  # and no other key is read twice either
+
+
+def test_a_visitor_project_page_fetches_no_role(monkeypatch):
+    project, _ = _world_of_three()
+    visitor = Client()
+    assert visitor.get(f"/projects/{project.slug}/").status_code == 200
+    fragments._LOCAL.clear()
+    reads = _Reads(monkeypatch)
+    assert "The Remix Song" in _text(visitor.get(f"/projects/{project.slug}/"))
+    read = [key for kind, keys in reads.calls for key in (keys if kind == "get_many" else [keys])]
+    assert not [key for key in read if key.startswith("project-role:")], read
+    assert any(key.startswith("project-page:") for key in read), read
