@@ -160,7 +160,7 @@ def cached_value(
         found = _LOCAL.get(key)
         if ok(found):
             return cast(T, found)
-    value = prefetch.get(key)  # the header, fetched with the session
+    value = prefetch.get(key)  # fetched with the session, or by ``preload``
     built = not ok(value)
     if built:
         value = build()
